@@ -15,8 +15,9 @@ _T = TypeVar("_T", bound=type[Initializer])
 
 
 def snake_case(name: str) -> str:
-    """``HeNormal`` -> ``he_normal``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """``HeNormal`` -> ``he_normal``, ``LSUV`` -> ``lsuv``, ``SklearnDefault`` -> ``sklearn_default``."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
 def register(cls: _T) -> _T:
@@ -69,7 +70,9 @@ def get(identifier: str | dict[str, Any] | Initializer, **kwargs: Any) -> Initia
     """
     if isinstance(identifier, Initializer):
         if kwargs:
-            raise ConfigError("Arguments can only be given with an initializer name, not an instance.")
+            raise ConfigError(
+                "Arguments can only be given with an initializer name, not an instance."
+            )
         return identifier
     if isinstance(identifier, dict):
         if set(identifier) - {"class_name", "config"} or "class_name" not in identifier:
@@ -85,7 +88,8 @@ def get(identifier: str | dict[str, Any] | Initializer, **kwargs: Any) -> Initia
             "An initializer must be a name, a config dict or an Initializer. "
             f"Got {identifier!r} of type {type(identifier).__name__} instead."
         )
-    key = identifier.strip().lower()
+    key = identifier.strip()
+    key = key.lower() if key.lower() in _REGISTRY else snake_case(key)  # "HeNormal" works too
     if key not in _REGISTRY:
         raise unknown_name_error("initializer", identifier, _REGISTRY)
     cls = _REGISTRY[key]
