@@ -1,0 +1,266 @@
+"""The ``initstudy`` command: parse the arguments, call the packages, print.
+
+Each subcommand is one entry of :data:`COMMANDS`: a help line, a function that adds its
+arguments, and a function that runs it and returns the exit code. Errors of initstudy print
+one line ``error: ...`` and exit with 2 (``--verbose`` shows the traceback); SIGINT and
+SIGTERM stop a study cleanly and exit with 130 and 143.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from initstudy import __version__
+from initstudy.exceptions import InitStudyError
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+_DEFAULT_STORAGE = "sqlite:///initstudy.db"
+_RUN_OVERRIDES = {  # option dest -> StudyConfig field
+    "dataset": "dataset", "target": "target", "space": "space", "trials": "n_trials",
+    "seeds": "seeds", "storage": "storage", "study_name": "study_name", "jobs": "jobs",
+    "timeout": "timeout",
+}
+
+
+def _print_table(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> None:
+    """Print a DataFrame without its index, floats with 4 decimals."""
+    if columns is not None:
+        frame = frame[[c for c in columns if c in frame.columns]]
+    if frame.empty:
+        print("(none)")
+        return
+    print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+# -- run ------------------------------------------------------------------------------------
+def _add_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", nargs="?", metavar="CONFIG.toml",
+                        help="study config (sections [study] [dataset] [estimator] [seeds] "
+                             "[evaluation] [space]); default: the embedded default study")
+    parser.add_argument("--dataset", metavar="NAME|PATH", help="built-in name or CSV/Parquet")
+    parser.add_argument("--target", metavar="COL", help="target column of a data file")
+    parser.add_argument("--space", metavar="NAME|PATH", help="search-space preset or TOML file")
+    parser.add_argument("--trials", type=int, metavar="N", help="finished trials to reach")
+    parser.add_argument("--seeds", type=int, metavar="K", help="seeds per trial")
+    parser.add_argument("--storage", metavar="URL", help=f"default {_DEFAULT_STORAGE}")
+    parser.add_argument("--study-name", metavar="NAME", help="default 'default'")
+    parser.add_argument("--jobs", type=int, metavar="N", help="worker processes")
+    parser.add_argument("--timeout", type=float, metavar="S", help="no new trial after S s")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--new", action="store_true", help="start a new study under a free name")
+    mode.add_argument("--resume", action="store_true", help="require the study to exist")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _run_config(args: argparse.Namespace) -> Any:
+    """The StudyConfig: the file (or the default), then the command-line options."""
+    from initstudy.study import StudyConfig
+
+    config = StudyConfig.from_toml(args.config) if args.config else StudyConfig()
+    changes = {field: getattr(args, dest) for dest, field in _RUN_OVERRIDES.items()
+               if getattr(args, dest) is not None}
+    return config.replace(**changes) if changes else config
+
+
+def _resume_command(argv: Sequence[str], study_name: str) -> str:
+    """The command that resumes: the same arguments, without --new, naming the study."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in ("--new", "--resume") or arg.startswith("--study-name="):
+            continue
+        if arg == "--study-name":
+            skip = True
+            continue
+        kept.append(arg)
+    return shlex.join(["initstudy", *kept, "--study-name", study_name])
+
+
+def _report_run(study: Any, config: Any) -> None:
+    """Print the best configuration, the scheme ranking and where to look next."""
+    from initstudy.reports import scheme_table
+    from initstudy.searchspaces import get_space
+    from initstudy.storage import display_url, resolve_storage
+
+    url = display_url(resolve_storage(config.storage).url)
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    print(f"\nStudy {study.study_name!r} in {url}: {len(complete)} complete trials.")
+    if complete:
+        best = max(complete, key=lambda t: t.values[0]) if len(study.directions) > 1 \
+            else study.best_trial
+        attrs = best.user_attrs
+        name = (study.metric_names or ["value"])[0]
+        print(f"Best configuration (trial {best.number}): {name} = {best.values[0]:.4f} "
+              f"(95% CI {attrs.get('ci_low', float('nan')):.4f} to "
+              f"{attrs.get('ci_high', float('nan')):.4f}, {attrs.get('n_diverged', 0):.0f} "
+              "diverged)")
+        for key, value in get_space(config.space).estimator_params(best.params).items():
+            print(f"  {key} = {value!r}")
+        print("\nInit schemes, best trial of each (mean and 95% CI over seeds):")
+        _print_table(scheme_table(study), ["rank", "scheme", "trial_number", "mean", "ci_low",
+                                           "ci_high", "n_diverged", "n_trials"])
+    storage_arg = "" if config.storage == _DEFAULT_STORAGE else f" --storage {shlex.quote(url)}"
+    print(f"\nReport:    initstudy report {shlex.quote(study.study_name)}{storage_arg} "
+          "--html report.html")
+    print(f"Dashboard: initstudy dashboard --storage {shlex.quote(url)}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``initstudy run``: run or resume a study, then summarize it."""
+    import optuna
+
+    from initstudy.storage import next_free_study_name, resolve_storage
+    from initstudy.study import Interrupted, run_study
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    config = _run_config(args)
+    if args.new:
+        config = config.replace(study_name=next_free_study_name(
+            resolve_storage(config.storage), config.study_name))
+    try:
+        study = run_study(config, progress=not args.quiet, resume=True if args.resume else None)
+    except Interrupted as e:
+        print(f"\nStopped by {e}; every finished seed is saved. Resume with:\n  "
+              f"{_resume_command(args.argv, config.study_name)}", file=sys.stderr)
+        return 128 + e.signum
+    _report_run(study, config)
+    return 0
+
+
+# -- worker, studies, show, spaces ----------------------------------------------------------
+def _add_worker(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--storage", required=True, metavar="URL",
+                        help="the study's database (PostgreSQL for several machines)")
+    parser.add_argument("--study-name", required=True, metavar="NAME")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """``initstudy worker``: join a study created by ``initstudy run``."""
+    import optuna
+
+    from initstudy.study import Interrupted, run_worker
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        study = run_worker(args.storage, args.study_name, progress=not args.quiet)
+    except Interrupted as e:
+        print(f"\nStopped by {e}; every finished seed is saved.", file=sys.stderr)
+        return 128 + e.signum
+    finished = sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials)
+    print(f"Study {args.study_name!r}: {finished} finished trials.")
+    return 0
+
+
+def _add_storage(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--storage", default=_DEFAULT_STORAGE, metavar="URL",
+                        help=f"default {_DEFAULT_STORAGE}")
+
+
+def cmd_studies(args: argparse.Namespace) -> int:
+    """``initstudy studies``: one line per study in the storage."""
+    from initstudy.storage import list_studies, resolve_storage
+
+    frame = list_studies(resolve_storage(args.storage, read_only=True))
+    frame = frame.rename(columns={"study_name": "name", "n_complete": "complete"})
+    _print_table(frame, ["name", "n_trials", "complete", "best_value", "direction"])
+    return 0
+
+
+def _add_show(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("study", metavar="STUDY", help="the study's name")
+    _add_storage(parser)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``initstudy show STUDY``: the study's trials table."""
+    from initstudy.reports import trials_table
+    from initstudy.storage import resolve_storage
+
+    frame = trials_table(resolve_storage(args.storage, read_only=True), args.study)
+    _print_table(frame.drop(columns=["aggregate"], errors="ignore"))
+    return 0
+
+
+def cmd_spaces(args: argparse.Namespace) -> int:
+    """``initstudy spaces``: the search-space presets and the initializer names."""
+    from initstudy.initializers import available
+    from initstudy.searchspaces import available_spaces, get_space
+
+    print("Search-space presets (initstudy run --space NAME):")
+    for name in available_spaces():
+        space = get_space(name)
+        print(f"  {name:<18} {space.description}")
+    print("\nInitializers (values of 'init'):")
+    print("  " + ", ".join(available()))
+    return 0
+
+
+#: name -> (help, add_arguments, run). Add a command by adding an entry.
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
+                          Callable[[argparse.Namespace], int]]] = {
+    "run": ("run or resume a study (no arguments: the default study)", _add_run, cmd_run),
+    "worker": ("join a running study as one more worker process", _add_worker, cmd_worker),
+    "studies": ("list the studies in a storage", _add_storage, cmd_studies),
+    "show": ("show a study's trials", _add_show, cmd_show),
+    "spaces": ("list search-space presets and initializers", lambda p: None, cmd_spaces),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one subparser per entry of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="initstudy",
+        description="Study weight initialization as a hyperparameter over many seeds.",
+    )
+    parser.add_argument("--version", action="version", version=f"initstudy {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", action="store_true", help="show tracebacks of errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (help_text, add_arguments, run) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        add_arguments(command)
+        command.set_defaults(func=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``initstudy`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code: 0, 2 for an initstudy error, 128 + signal for an interrupt.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return args.func(args)
+    except InitStudyError as e:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""The multi-seed training loop: every seed's mini-batch step in one stacked pass.
+
+A single ``fit`` is the one-seed case of :func:`train`; ``fit_seeds`` passes several seeds.
+Each seed has its own batch order (its own generator), its own early-stopping split, its own
+stopping decisions and its own divergence check; a seed that finishes or diverges is removed
+from the stack (its row copied out) and the others go on with a smaller stack.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from ._network import Layout, StackedNet, forward
+from ._optimizers import Adam, SGD, make_optimizer
+
+__all__ = ["SeedRun", "TrainConfig", "blas_limit", "train"]
+
+# One BLAS thread when a seed's largest per-batch product is below this many multiply-adds
+# (batch * fan_in * fan_out): OpenBLAS threading costs more than it gains on small products,
+# and the free core can run another seed group or worker (measured in benchmarks/bench_fit.py).
+SINGLE_THREAD_MACS = 2_000_000
+
+_controller: ThreadpoolController | None = None
+
+
+def blas_limit(sizes: tuple[int, ...], batch_size: int) -> Any:
+    """A context manager limiting BLAS to one thread for small layers, else one that does nothing."""
+    global _controller
+    macs = max(a * b for a, b in zip(sizes[:-1], sizes[1:])) * batch_size
+    if macs >= SINGLE_THREAD_MACS:
+        return _Null()
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+@dataclass
+class SeedRun:
+    """One seed's training plan (initial row, indices, batch stream) and its record."""
+
+    params: np.ndarray
+    train_idx: np.ndarray
+    batch_rng: np.random.Generator
+    val_idx: np.ndarray | None = None
+    first_order: np.ndarray | None = None
+    loss_curve: list[float] = field(default_factory=list)
+    validation_scores: list[float] = field(default_factory=list)
+    eval_scores: list[float] = field(default_factory=list)
+    best_loss: float = math.inf
+    best_validation_score: float = -math.inf
+    best_params: np.ndarray | None = None
+    no_improvement: int = 0
+    n_iter: int = 0
+    t: int = 0
+    status: str = "running"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything the loop needs besides the data and the seeds."""
+
+    sizes: tuple[int, ...]
+    activation: str
+    out_activation: str
+    solver: str
+    optimizer_params: dict[str, Any]
+    alpha: float
+    batch_size: int
+    max_iter: int
+    tol: float
+    n_iter_no_change: int
+    early_stopping: bool
+    shuffle: bool
+    dtype: Any
+    verbose: bool = False
+    incremental: bool = False
+
+
+Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+class _Trainer:
+    """State of one call to :func:`train` (the active stack and its data)."""
+
+    def __init__(self, runs: list[SeedRun], X: np.ndarray, Y: np.ndarray, config: TrainConfig,
+                 scorer: Scorer, optimizer: Adam | SGD | None) -> None:
+        self.runs, self.X, self.Y, self.config, self.scorer = runs, X, Y, config, scorer
+        self.active = np.arange(len(runs))
+        params = np.stack([r.params for r in runs]).astype(config.dtype, copy=False)
+        self.net = StackedNet(Layout(config.sizes), params, config.activation, config.out_activation, config.alpha)
+        self.opt = optimizer or make_optimizer(config.solver, params.shape, config.dtype, config.optimizer_params)
+        self.epoch_number = 0
+        self.finished = np.zeros(len(runs), dtype=bool)
+        self.xval = self.yval = None
+        if config.early_stopping:
+            val = np.stack([r.val_idx for r in runs])
+            self.xval, self.yval = X[val], Y[val]
+            for r in runs:
+                r.best_params = r.params.copy()
+
+    def _retire(self, done: np.ndarray) -> None:
+        """Copy the rows of finished seeds out and shrink the stack to the others.
+
+        The optimizer keeps the last seeds' state (for a later ``partial_fit``) when none remain.
+        """
+        for j in np.flatnonzero(done):
+            run = self.runs[self.active[j]]
+            run.params = self.net.params[j].copy()
+        keep = np.flatnonzero(~done)
+        self.active = self.active[keep]
+        self.net.select(keep)
+        if keep.size:
+            self.opt.select(keep)
+        if self.xval is not None:
+            self.xval, self.yval = self.xval[keep], self.yval[keep]
+
+    def _order(self, run: SeedRun, n: int) -> np.ndarray:
+        if run.first_order is not None:
+            order, run.first_order = run.first_order, None
+            return order
+        return run.batch_rng.permutation(n) if self.config.shuffle else np.arange(n)
+
+    def epoch(self) -> None:
+        """One pass over every active seed's training rows, one stacked step per batch."""
+        runs = [self.runs[i] for i in self.active]
+        n = runs[0].train_idx.shape[0]
+        idx = np.stack([r.train_idx[self._order(r, n)] for r in runs])
+        xe, ye = np.take(self.X, idx, axis=0), np.take(self.Y, idx, axis=0)
+        total = np.zeros(len(runs))
+        bs = self.config.batch_size
+        for start in range(0, n, bs):
+            xb, yb = xe[:, start : start + bs], ye[:, start : start + bs]
+            loss = self.net.loss_grad(xb, yb)
+            total += loss * xb.shape[1]
+            bad = ~np.isfinite(loss)
+            if bad.any():
+                self._diverge(bad, total / n, n)
+                keep = ~bad
+                xe, ye, total = xe[keep], ye[keep], total[keep]
+                if not self.active.size:
+                    return
+            self.opt.step(self.net.params, self.net.grads)
+        self._end_epoch(total / n, n)
+
+    def _diverge(self, bad: np.ndarray, losses: np.ndarray, n: int) -> None:
+        for j in np.flatnonzero(bad):
+            run = self.runs[self.active[j]]
+            run.loss_curve.append(float(losses[j]))
+            run.n_iter += 1
+            run.t += n
+            run.status = "diverged"
+        self._retire(bad)
+
+    def _end_epoch(self, losses: np.ndarray, n: int) -> None:
+        runs = [self.runs[i] for i in self.active]
+        for run, loss in zip(runs, losses):
+            run.loss_curve.append(float(loss))
+            run.n_iter += 1
+            run.t += n
+            if self.config.verbose:
+                print(f"Iteration {run.n_iter}, loss = {loss:.8f}")
+        plateau = self._early_stopping(runs) if self.config.early_stopping else self._loss_plateau(runs)
+        self.opt.epoch_end(runs[0].t)
+        stop = self.opt.plateau(plateau)
+        for run, p in zip(runs, plateau):
+            if p:
+                run.no_improvement = 0
+        done = np.zeros(len(runs), dtype=bool)
+        if not self.config.incremental:
+            for j, run in enumerate(runs):
+                if stop[j]:
+                    run.status, done[j] = "converged", True
+                elif self.epoch_number >= self.config.max_iter:
+                    run.status, done[j] = "max_iter", True
+        self.finished = done
+
+    def _loss_plateau(self, runs: list[SeedRun]) -> np.ndarray:
+        tol = self.config.tol
+        for run in runs:
+            loss = run.loss_curve[-1]
+            run.no_improvement = run.no_improvement + 1 if loss > run.best_loss - tol else 0
+            run.best_loss = min(run.best_loss, loss)
+        return np.array([r.no_improvement > self.config.n_iter_no_change for r in runs])
+
+    def _early_stopping(self, runs: list[SeedRun]) -> np.ndarray:
+        out = forward(self.xval, self.net.coefs, self.net.intercepts,
+                      self.config.activation, self.config.out_activation)[-1]
+        scores = self.scorer(out, self.yval)
+        tol = self.config.tol
+        for j, (run, score) in enumerate(zip(runs, scores)):
+            score = float(score)
+            run.validation_scores.append(score)
+            run.no_improvement = run.no_improvement + 1 if score < run.best_validation_score + tol else 0
+            if score > run.best_validation_score:
+                run.best_validation_score = score
+                run.best_params = self.net.params[j].copy()
+        return np.array([r.no_improvement > self.config.n_iter_no_change for r in runs])
+
+    def evaluate(self, X_eval: np.ndarray, Y_eval: np.ndarray) -> None:
+        """Append each active seed's score on the eval set to its ``eval_scores``."""
+        out = forward(X_eval, self.net.coefs, self.net.intercepts,
+                      self.config.activation, self.config.out_activation)[-1]
+        for run, score in zip((self.runs[i] for i in self.active), self.scorer(out, Y_eval[np.newaxis])):
+            run.eval_scores.append(float(score))
+
+    def finish(self) -> None:
+        """Copy every remaining row out; restore early stopping's best rows."""
+        if self.active.size:
+            self._retire(np.ones(self.active.size, dtype=bool))
+        if self.config.early_stopping:
+            for run in self.runs:
+                if run.status != "diverged" and run.best_params is not None:
+                    run.params = run.best_params
+
+
+def _latest_scores(runs: list[SeedRun]) -> np.ndarray:
+    """Each seed's latest eval score (NaN for a diverged seed or one without a score yet)."""
+    return np.array([r.eval_scores[-1] if r.eval_scores and r.status != "diverged" else np.nan for r in runs])
+
+
+def train(
+    runs: list[SeedRun],
+    X: np.ndarray,
+    Y: np.ndarray,
+    config: TrainConfig,
+    scorer: Scorer,
+    *,
+    optimizer: Adam | SGD | None = None,
+    eval_set: tuple[np.ndarray, np.ndarray] | None = None,
+    epoch_callback: Callable[[int, np.ndarray], bool] | None = None,
+) -> Adam | SGD:
+    """Train every seed in ``runs`` together; update the runs in place; return the optimizer.
+
+    ``X`` is ``(n_samples, n_features)`` and ``Y`` the encoded targets
+    ``(n_samples, n_outputs)``, both of ``config.dtype``; each run indexes its own rows.
+    """
+    trainer = _Trainer(runs, X, Y, config, scorer, optimizer)
+    epochs = 1 if config.incremental else config.max_iter
+    with blas_limit(config.sizes, config.batch_size), np.errstate(all="ignore"):
+        for epoch in range(1, epochs + 1):
+            if not trainer.active.size:
+                break
+            trainer.finished = np.zeros(trainer.active.size, dtype=bool)
+            trainer.epoch_number = epoch
+            trainer.epoch()
+            if eval_set is not None and trainer.active.size:
+                trainer.evaluate(*eval_set)
+            if trainer.active.size and trainer.finished.any():
+                trainer._retire(trainer.finished)
+            if epoch_callback is not None and eval_set is not None and epoch_callback(epoch, _latest_scores(runs)):
+                for i in trainer.active:
+                    runs[i].status = "stopped"
+                break
+        trainer.finish()
+    return trainer.opt

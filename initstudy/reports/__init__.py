@@ -1,0 +1,77 @@
+"""Reports on stored studies: tables, statistics, plots, HTML/Markdown export, dashboard notes.
+
+Data first, drawing second: every table function takes a storage URL (or storage) and a study
+name, or an ``optuna.Study``, and returns a pandas DataFrame; plotting functions take those frames.
+"""
+
+from __future__ import annotations
+
+from initstudy.reports._content import ReportContent, collect
+from initstudy.reports._dashboard import (
+    check_host,
+    default_artifact_dir,
+    publish_to_dashboard,
+    run_dashboard,
+)
+from initstudy.reports._figures import (
+    importances_figure,
+    learning_curves_figure,
+    optimization_history_figure,
+    scale_response_figure,
+    seed_scores_figure,
+    signal_figure,
+)
+from initstudy.reports._html import build_html_report, render_html
+from initstudy.reports._load import StudyData, load_study_data
+from initstudy.reports._markdown import build_markdown_report, export_csv, render_markdown
+from initstudy.reports._png import save_png
+from initstudy.reports._signal import signal_table
+from initstudy.reports._stats import bootstrap_ci, holm, paired_comparison, summarize
+from initstudy.reports._tables import (
+    compare_schemes,
+    importances,
+    learning_curves,
+    scale_response,
+    scheme_table,
+    seed_scores,
+    trials_table,
+)
+from initstudy.reports._text import comparison_display, conclusion, scheme_display
+
+__all__ = [
+    "ReportContent",
+    "StudyData",
+    "bootstrap_ci",
+    "build_html_report",
+    "build_markdown_report",
+    "check_host",
+    "collect",
+    "compare_schemes",
+    "comparison_display",
+    "conclusion",
+    "default_artifact_dir",
+    "export_csv",
+    "holm",
+    "importances",
+    "importances_figure",
+    "learning_curves",
+    "learning_curves_figure",
+    "load_study_data",
+    "optimization_history_figure",
+    "paired_comparison",
+    "publish_to_dashboard",
+    "render_html",
+    "render_markdown",
+    "run_dashboard",
+    "save_png",
+    "scale_response",
+    "scale_response_figure",
+    "scheme_display",
+    "scheme_table",
+    "seed_scores",
+    "seed_scores_figure",
+    "signal_figure",
+    "signal_table",
+    "summarize",
+    "trials_table",
+]

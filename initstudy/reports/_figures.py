@@ -1,0 +1,172 @@
+"""Interactive plotly figures drawn from the report tables (for the HTML report)."""
+
+from __future__ import annotations
+
+import math
+
+import optuna
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "importances_figure",
+    "learning_curves_figure",
+    "optimization_history_figure",
+    "scale_response_figure",
+    "seed_scores_figure",
+    "signal_figure",
+]
+
+_LAYOUT = {"template": "plotly_white", "height": 420, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+
+
+def seed_scores_figure(seeds: pd.DataFrame, *, score_name: str = "score") -> go.Figure:
+    """Box and points of the per-seed scores of each scheme's best configuration.
+
+    Parameters
+    ----------
+    seeds : pandas.DataFrame
+        :func:`initstudy.reports.seed_scores` output.
+    score_name : str, default="score"
+        Axis label.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    fig = go.Figure()
+    for scheme, group in seeds.groupby("scheme", sort=False):
+        text = [f"seed {s}" + (" (diverged)" if d else "") for s, d in zip(group["seed"], group["diverged"])]
+        fig.add_trace(
+            go.Box(y=group["score"], name=str(scheme), boxpoints="all", jitter=0.4, pointpos=0, text=text)
+        )
+    fig.update_layout(title="Per-seed scores of each scheme's best configuration", yaxis_title=score_name, showlegend=False, **_LAYOUT)
+    return fig
+
+
+def scale_response_figure(scale: pd.DataFrame, *, score_name: str = "score") -> go.Figure:
+    """Mean score over seeds against init_scale (log axis), error bars one std, per scheme.
+
+    Parameters
+    ----------
+    scale : pandas.DataFrame
+        :func:`initstudy.reports.scale_response` output.
+    score_name : str, default="score"
+        Axis label.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    fig = go.Figure()
+    for scheme, group in scale.groupby("scheme", sort=True):
+        fig.add_trace(
+            go.Scatter(
+                x=group["init_scale"], y=group["mean"], mode="markers+lines", name=str(scheme),
+                error_y={"type": "data", "array": group["std"].fillna(0.0), "visible": True},
+                text=[f"trial {n}" for n in group["trial_number"]],
+            )
+        )
+    fig.update_layout(title="Score against init_scale (mean over seeds, bars: 1 std)", xaxis_title="init_scale", yaxis_title=score_name, **_LAYOUT)
+    fig.update_xaxes(type="log")
+    return fig
+
+
+def _band(fig: go.Figure, group: pd.DataFrame, name: str, color: str, col: int) -> None:
+    """Add a mean line and a mean +- std band for one scheme to subplot ``col``."""
+    std = group["std"].fillna(0.0)
+    x = list(group["epoch"]) + list(group["epoch"])[::-1]
+    y = list(group["mean"] + std) + list(group["mean"] - std)[::-1]
+    fig.add_trace(
+        go.Scatter(x=x, y=y, fill="toself", fillcolor=color, opacity=0.2, line={"width": 0}, hoverinfo="skip", showlegend=False, legendgroup=name),
+        row=1, col=col,
+    )
+    fig.add_trace(
+        go.Scatter(x=group["epoch"], y=group["mean"], mode="lines", name=name, line={"color": color}, legendgroup=name, showlegend=col == 1),
+        row=1, col=col,
+    )
+
+
+def learning_curves_figure(curves: pd.DataFrame) -> go.Figure:
+    """Training loss and validation score per epoch, mean over seeds with a 1-std band.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        :func:`initstudy.reports.learning_curves` output.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "validation score"))
+    palette = qualitative.Plotly
+    for i, scheme in enumerate(dict.fromkeys(curves["scheme"])):
+        color = palette[i % len(palette)]
+        for col, curve in ((1, "loss"), (2, "eval")):
+            group = curves[(curves["scheme"] == scheme) & (curves["curve"] == curve)]
+            if len(group):
+                _band(fig, group, str(scheme), color, col)
+    fig.update_layout(title="Learning curves of each scheme's best configuration (band: 1 std over seeds)", **_LAYOUT)
+    fig.update_xaxes(title_text="epoch")
+    return fig
+
+
+def signal_figure(signal: pd.DataFrame, *, column: str = "act_std") -> go.Figure:
+    """Per-layer activation std at initialization (log y), mean over seeds, per scheme.
+
+    Parameters
+    ----------
+    signal : pandas.DataFrame
+        :func:`initstudy.reports.signal_table` output.
+    column : str, default="act_std"
+        The statistic to draw.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    fig = go.Figure()
+    mean = signal.groupby(["scheme", "layer"], sort=False)[column].mean().reset_index()
+    for scheme, group in mean.groupby("scheme", sort=False):
+        fig.add_trace(go.Scatter(x=group["layer"], y=group[column], mode="lines+markers", name=str(scheme)))
+    title = f"Signal at initialization: {column} per layer (mean over seeds)"
+    fig.update_layout(title=title, xaxis_title="weight layer", yaxis_title=column, **_LAYOUT)
+    fig.update_yaxes(type="log")
+    return fig
+
+
+def optimization_history_figure(study: optuna.Study) -> go.Figure:
+    """Optuna's optimization history plot of the study's first objective."""
+    fig = optuna.visualization.plot_optimization_history(study, target=lambda t: t.values[0], target_name=_objective_name(study))
+    fig.update_layout(**_LAYOUT)
+    return fig
+
+
+def _objective_name(study: optuna.Study) -> str:
+    """The study's first metric name, or "objective"."""
+    names = study.metric_names
+    return str(names[0]) if names else "objective"
+
+
+def importances_figure(imp: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of hyperparameter importances.
+
+    Parameters
+    ----------
+    imp : pandas.DataFrame
+        :func:`initstudy.reports.importances` output.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    ordered = imp.iloc[::-1]
+    fig = go.Figure(go.Bar(x=ordered["importance"], y=ordered["param"], orientation="h"))
+    title = "Hyperparameter importances (Optuna)"
+    fig.update_layout(title=title, xaxis_title="importance", **_LAYOUT)
+    if len(imp) and not math.isclose(float(imp["importance"].sum()), 1.0, rel_tol=1e-6):
+        fig.update_layout(title=title + " (not normalized)")
+    return fig

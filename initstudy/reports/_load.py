@@ -1,0 +1,157 @@
+"""Reading a stored study once: the Optuna study, its per-seed rows and its stored config."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+
+from initstudy.exceptions import StorageError, unknown_name_error
+
+__all__ = ["SEED_COLUMNS", "StudyData", "load_study_data", "scheme_of"]
+
+#: Columns of :attr:`StudyData.seed_scores` (one row per trial and seed, folds averaged).
+SEED_COLUMNS = ["trial_number", "seed", "score", "diverged", "n_iter", "fit_seconds"]
+
+#: Name of the group of trials whose study does not search ``init``.
+FIXED_SCHEME = "(fixed init)"
+
+
+@dataclass
+class StudyData:
+    """Everything a report reads from one stored study.
+
+    Attributes
+    ----------
+    study : optuna.Study
+        The Optuna study.
+    seed_runs : pandas.DataFrame
+        The raw rows of ``initstudy.storage.load_seed_runs`` (one per trial, seed and fold);
+        empty when the study has none (e.g. a plain Optuna study).
+    seed_scores : pandas.DataFrame
+        One row per trial and seed (columns :data:`SEED_COLUMNS`): the mean score over folds,
+        whether any fold diverged, mean epochs, summed fit seconds. Taken from ``seed_runs``,
+        else from the trials' intermediate values (step = seed index; no divergence data).
+    record : dict
+        The stored study record (``load_study_record``), with the full ``config``; empty if none.
+    source : str
+        ``"seed_runs"`` or ``"intermediate_values"``: where ``seed_scores`` came from.
+    notes : list of str
+        What could not be read, in plain words.
+    """
+
+    study: optuna.Study
+    seed_runs: pd.DataFrame
+    seed_scores: pd.DataFrame
+    record: dict[str, Any]
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def greater_is_better(self) -> bool:
+        """Whether a higher objective value is better (the first objective of the study)."""
+        return self.study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The stored study configuration (empty when there is no record)."""
+        config = self.record.get("config", {})
+        return config if isinstance(config, dict) else {}
+
+    def complete_trials(self) -> list[optuna.trial.FrozenTrial]:
+        """The complete trials, in trial-number order."""
+        return self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+
+
+def scheme_of(trial: optuna.trial.FrozenTrial) -> str:
+    """The init scheme of a trial (its ``init`` parameter), as a string."""
+    return str(trial.params.get("init", FIXED_SCHEME))
+
+
+def _load_optuna_study(storage: Any, study_name: str) -> optuna.Study:
+    """Load the Optuna study, with an error listing the stored names when it is missing."""
+    names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
+    if study_name not in names:
+        raise unknown_name_error("study", study_name, names, cls=StorageError)
+    return optuna.load_study(study_name=study_name, storage=storage)
+
+
+def _seed_scores_from_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Collapse folds: one row per (trial, seed)."""
+    frame = runs.assign(score=pd.to_numeric(runs["score"], errors="coerce").astype(float))
+    grouped = frame.groupby(["trial_number", "seed"], sort=True)
+    out = grouped.agg(
+        score=("score", lambda s: float(s.mean()) if np.isfinite(s).all() else math.nan),
+        diverged=("diverged", lambda s: bool(pd.Series(s).fillna(False).astype(bool).any())),
+        n_iter=("n_iter", "mean"),
+        fit_seconds=("fit_seconds", "sum"),
+    )
+    return out.reset_index()[SEED_COLUMNS]
+
+
+def _seed_scores_from_trials(study: optuna.Study) -> pd.DataFrame:
+    """One row per (complete trial, intermediate step); divergence and epochs unknown."""
+    rows = [
+        (t.number, int(step), float(value), False, math.nan, math.nan)
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        for step, value in sorted(t.intermediate_values.items())
+    ]
+    return pd.DataFrame(rows, columns=SEED_COLUMNS)
+
+
+def _read_initstudy_tables(storage: Any, study_name: str) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    """Read our own per-seed rows and study record; empty results and a note when absent."""
+    from initstudy import storage as st  # lazy: reports -> storage, read only
+
+    notes: list[str] = []
+    try:
+        runs = st.load_seed_runs(storage, study_name)
+    except StorageError as e:
+        runs, notes = pd.DataFrame(), [f"no per-seed rows: {e}"]
+    try:
+        record = st.load_study_record(storage, study_name) or {}
+    except StorageError as e:
+        record = {}
+        notes.append(f"no stored config: {e}")
+    return runs, dict(record), notes
+
+
+def load_study_data(storage: Any, study_name: str | None = None) -> StudyData:
+    """Load a study, its per-seed rows and its stored config.
+
+    Parameters
+    ----------
+    storage : str, optuna.storages.BaseStorage or optuna.Study
+        A storage URL or storage (with ``study_name``), or a loaded study.
+    study_name : str, optional
+        Required unless ``storage`` is a study.
+
+    Returns
+    -------
+    StudyData
+
+    Raises
+    ------
+    StorageError
+        If the study does not exist (the message lists the stored names) or cannot be read.
+    """
+    if isinstance(storage, optuna.Study):
+        study = storage
+        backend = getattr(study._storage, "_backend", study._storage)
+    else:
+        if study_name is None:
+            raise StorageError("A study name is needed with a storage URL; got study_name=None.")
+        from initstudy.storage import resolve_storage
+
+        backend = resolve_storage(storage)
+        study = _load_optuna_study(backend, study_name)
+    runs, record, notes = _read_initstudy_tables(backend, study.study_name)
+    if len(runs):
+        return StudyData(study, runs, _seed_scores_from_runs(runs), record, "seed_runs", notes)
+    notes.append("per-seed scores taken from the trials' intermediate values (step = seed index)")
+    return StudyData(study, runs, _seed_scores_from_trials(study), record, "intermediate_values", notes)

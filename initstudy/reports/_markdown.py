@@ -1,0 +1,134 @@
+"""The Markdown report (PNG plots in a folder beside it) and the CSV export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from initstudy.reports._content import PLOTS, ReportContent, collect, plot_note
+from initstudy.reports._png import save_png
+from initstudy.reports._tables import get_data
+from initstudy.reports._text import comparison_display, markdown_table, scheme_display
+
+__all__ = ["build_markdown_report", "export_csv", "note_markdown", "render_markdown"]
+
+
+def _table_md(frame: pd.DataFrame, display: Any = None) -> str:
+    """A table as Markdown, or the italic reason it is empty."""
+    if frame.empty:
+        return f"_{frame.attrs.get('note', 'no rows')}_"
+    return markdown_table(display(frame) if display else frame)
+
+
+def note_markdown(content: ReportContent) -> str:
+    """The short Markdown summary: conclusion and ranking (the dashboard's study note)."""
+    lines = [f"## initstudy: {content.study_name}", "", "### Conclusion", ""]
+    lines += [f"- {s}" for s in content.conclusion]
+    lines += ["", "### Ranking of schemes", "", _table_md(content.tables["schemes"], _ranking_short)]
+    return "\n".join(lines) + "\n"
+
+
+def _ranking_short(schemes: pd.DataFrame) -> pd.DataFrame:
+    """The ranking with the columns that fit a note."""
+    return scheme_display(schemes)[["rank", "scheme", "trial", "mean", "std", "95% CI (bootstrap)", "seeds", "diverged"]]
+
+
+def render_markdown(content: ReportContent, images: dict[str, str]) -> str:
+    """Render report content as Markdown.
+
+    Parameters
+    ----------
+    content : ReportContent
+        From :func:`collect`.
+    images : dict of str to str
+        Plot name -> relative path of its PNG (missing plots say why instead).
+
+    Returns
+    -------
+    str
+    """
+    lines = [f"# initstudy report: {content.study_name}", "", "## Question and setup", ""]
+    lines += [f"- **{k}**: {v}" for k, v in content.setup]
+    lines += ["", "## Conclusion", ""] + [f"- {s}" for s in content.conclusion]
+    lines += ["", "## Ranking of schemes", "", _table_md(content.tables["schemes"], scheme_display)]
+    lines += ["", "## Pairwise comparisons", "", _table_md(content.tables["comparisons"], comparison_display)]
+    lines += ["", "## Plots", ""]
+    for name, spec in PLOTS.items():
+        lines += [f"### {spec.title}", ""]
+        lines.append(f"![{spec.title}]({images[name]})" if name in images else f"_Not drawn: {plot_note(content, name)}_")
+        lines.append("")
+    lines += ["## All trials", "", _table_md(content.tables["trials"])]
+    return "\n".join(lines) + "\n"
+
+
+def build_markdown_report(storage: Any, study_name: str | None = None, path: str | Path = "report.md", **kwargs: Any) -> Path:
+    """Write the study's report as Markdown, with PNG plots in ``<stem>_files/`` beside it.
+
+    Parameters
+    ----------
+    storage : str, storage, optuna.Study or StudyData
+        Where the study is.
+    study_name : str, optional
+        The study's name (not needed with a study).
+    path : str or Path, default="report.md"
+        The Markdown file to write (its folder must exist).
+    **kwargs
+        Passed to :func:`collect` (``signal``, ``importance``).
+
+    Returns
+    -------
+    Path
+        The written Markdown file.
+    """
+    path = Path(path)
+    content = collect(storage, study_name, **kwargs)
+    folder = path.with_name(path.stem + "_files")
+    folder.mkdir(exist_ok=True)
+    images = {}
+    for name, spec in PLOTS.items():
+        if not plot_note(content, name):
+            save_png(name, content.tables[spec.table], folder / f"{name}.png")
+            images[name] = f"{folder.name}/{name}.png"
+    path.write_text(render_markdown(content, images), encoding="utf-8")
+    return path
+
+
+def export_csv(storage: Any, study_name: str | None = None, directory: str | Path = ".", **kwargs: Any) -> list[Path]:
+    """Write every report table, and the raw per-seed rows, as CSV files.
+
+    Parameters
+    ----------
+    storage : str, storage, optuna.Study or StudyData
+        Where the study is.
+    study_name : str, optional
+        The study's name (not needed with a study).
+    directory : str or Path, default="."
+        Created if missing.
+    **kwargs
+        Passed to :func:`collect`.
+
+    Returns
+    -------
+    list of Path
+        ``trials.csv``, ``schemes.csv``, ``comparisons.csv``, ``seed_scores.csv``,
+        ``learning_curves.csv``, ``scale_response.csv``, ``importances.csv``, ``signal.csv``
+        and ``seed_runs.csv`` (curves as JSON lists). Empty tables are written with their
+        header only.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    data = get_data(storage, study_name)
+    content = collect(data, **kwargs)
+    runs = data.seed_runs.copy()
+    for column in ("loss_curve", "eval_curve"):
+        if column in runs:
+            runs[column] = [json.dumps(list(map(float, c))) if c is not None else "" for c in runs[column]]
+    written = []
+    for name, frame in {**content.tables, "seed_runs": runs}.items():
+        out = directory / f"{name}.csv"
+        frame.to_csv(out, index=False)
+        written.append(out)
+    return written

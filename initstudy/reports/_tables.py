@@ -1,0 +1,399 @@
+"""Report tables: one pandas DataFrame per question asked of a stored study.
+
+Every function takes a storage URL (or storage) and a study name, an ``optuna.Study``, or a
+:class:`StudyData` already loaded (to read the database once for a whole report). A table that
+cannot be computed is empty, and ``frame.attrs["note"]`` says why; row-level gaps are NaN with
+the reason in the row's ``note`` column.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from initstudy.reports._load import StudyData, load_study_data, scheme_of
+from initstudy.reports._stats import holm, paired_comparison, summarize
+
+__all__ = [
+    "best_trials",
+    "compare_schemes",
+    "get_data",
+    "importances",
+    "learning_curves",
+    "scale_response",
+    "scheme_table",
+    "seed_scores",
+    "trials_table",
+]
+
+#: Numeric user attributes written by ``initstudy.study`` on every trial.
+TRIAL_ATTRS = ["mean", "std", "ci_low", "ci_high", "n_diverged", "fit_seconds"]
+
+SCHEME_COLUMNS = [
+    "rank", "scheme", "trial_number", "value", "n_seeds", "mean", "std", "iqm", "ci_low",
+    "ci_high", "ci_method", "n_diverged", "share_diverged", "mean_epochs", "n_trials", "params",
+    "note",
+]  # fmt: skip
+
+COMPARE_COLUMNS = [
+    "scheme_a", "scheme_b", "trial_a", "trial_b", "n_paired", "mean_diff", "ci_low", "ci_high",
+    "wins", "losses", "ties", "p_superiority", "p_value", "p_holm", "verdict", "note",
+]  # fmt: skip
+
+CURVE_COLUMNS = ["scheme", "trial_number", "curve", "epoch", "mean", "std", "min", "max", "n"]
+
+
+def get_data(storage: Any, study_name: str | None = None) -> StudyData:
+    """Return ``storage`` if it is already a :class:`StudyData`, else load it."""
+    return storage if isinstance(storage, StudyData) else load_study_data(storage, study_name)
+
+
+def _empty(columns: list[str], note: str) -> pd.DataFrame:
+    """An empty table that says why it is empty."""
+    frame = pd.DataFrame(columns=columns)
+    frame.attrs["note"] = note
+    return frame
+
+
+def _value(trial: optuna.trial.FrozenTrial) -> float:
+    """The first objective value of a trial (NaN if none)."""
+    return float(trial.values[0]) if trial.values else math.nan
+
+
+def trials_table(storage: Any, study_name: str | None = None) -> pd.DataFrame:
+    """One row per trial: parameters, objective value, per-seed statistics, state.
+
+    Parameters
+    ----------
+    storage : str, storage, optuna.Study or StudyData
+        Where the study is.
+    study_name : str, optional
+        The study's name (not needed with a study).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``trial_number``, ``state``, ``scheme``, ``value`` (the study's aggregate of the
+        seeds), ``aggregate`` (its name, when stored), the trial's parameters, the stored
+        user attributes ``mean``, ``std``, ``ci_low``, ``ci_high`` (Student-t interval, as
+        stored by the study), ``n_diverged``, ``fit_seconds``, and ``n_seeds`` (per-seed
+        scores found).
+    """
+    data = get_data(storage, study_name)
+    seeds = data.seed_scores.groupby("trial_number")["seed"].nunique()
+    rows = []
+    for t in data.study.get_trials(deepcopy=False):
+        row = {"trial_number": t.number, "state": t.state.name, "scheme": scheme_of(t)}
+        row["value"] = _value(t)
+        row["aggregate"] = t.user_attrs.get("aggregate", data.config.get("aggregate", ""))
+        row.update(t.params)
+        row.update({k: float(t.user_attrs.get(k, math.nan)) for k in TRIAL_ATTRS})
+        row["n_seeds"] = int(seeds.get(t.number, 0))
+        rows.append(row)
+    if not rows:
+        frame = _empty(["trial_number", "state", "scheme", "value"], "the study has no trials")
+    else:
+        frame = pd.DataFrame(rows)
+    frame.attrs["greater_is_better"] = data.greater_is_better
+    return frame
+
+
+def best_trials(data: StudyData) -> dict[str, optuna.trial.FrozenTrial]:
+    """Each scheme's best complete trial (ties: the lowest trial number), best scheme first."""
+    sign = -1.0 if data.greater_is_better else 1.0
+    ordered = sorted(data.complete_trials(), key=lambda t: (sign * _value(t), t.number))
+    best: dict[str, optuna.trial.FrozenTrial] = {}
+    for t in ordered:
+        best.setdefault(scheme_of(t), t)
+    return best
+
+
+def _seed_frame(data: StudyData, trial_number: int) -> pd.DataFrame:
+    """The per-seed rows of one trial, sorted by seed."""
+    frame = data.seed_scores
+    return frame[frame["trial_number"] == trial_number].sort_values("seed")
+
+
+def _params_text(trial: optuna.trial.FrozenTrial) -> str:
+    """The trial's parameters other than ``init``, as ``name=value`` text."""
+    parts = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in trial.params.items() if k != "init"]
+    return ", ".join(parts)
+
+
+def _scheme_row(data: StudyData, scheme: str, trial: optuna.trial.FrozenTrial, n_trials: int) -> dict[str, Any]:
+    """One row of the scheme table."""
+    seeds = _seed_frame(data, trial.number)
+    row: dict[str, Any] = {"scheme": scheme, "trial_number": trial.number, "value": _value(trial)}
+    row.update(summarize(seeds["score"].to_numpy()))
+    n_div = int(seeds["diverged"].astype(bool).sum())
+    row["n_diverged"] = n_div
+    row["share_diverged"] = n_div / len(seeds) if len(seeds) else math.nan
+    row["mean_epochs"] = float(seeds["n_iter"].mean()) if seeds["n_iter"].notna().any() else math.nan
+    row["n_trials"] = n_trials
+    row["params"] = _params_text(trial)
+    if data.source != "seed_runs":
+        row["note"] = "; ".join(filter(None, [row["note"], "divergence and epochs not stored"]))
+    return row
+
+
+def scheme_table(storage: Any, study_name: str | None = None) -> pd.DataFrame:
+    """Per init scheme, its best configuration and the spread of its scores over seeds.
+
+    Parameters
+    ----------
+    storage : str, storage, optuna.Study or StudyData
+        Where the study is.
+    study_name : str, optional
+        The study's name (not needed with a study).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scheme, best first: ``rank`` (by the study's objective value of the
+        best trial, 1 = best), ``scheme``, ``trial_number``, ``value``, ``n_seeds``, ``mean``,
+        ``std``, ``iqm``, ``ci_low``/``ci_high`` (95% bootstrap CI of the mean over seeds),
+        ``ci_method``, ``n_diverged``, ``share_diverged``, ``mean_epochs``, ``n_trials``
+        (complete trials of the scheme), ``params`` (the rest of the best configuration) and
+        ``note`` (what could not be computed and why).
+    """
+    data = get_data(storage, study_name)
+    best = best_trials(data)
+    if not best:
+        return _empty(SCHEME_COLUMNS, "the study has no complete trials")
+    counts = pd.Series([scheme_of(t) for t in data.complete_trials()]).value_counts()
+    rows = [_scheme_row(data, s, t, int(counts[s])) for s, t in best.items()]
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    return frame[SCHEME_COLUMNS]
+
+
+def seed_scores(storage: Any, study_name: str | None = None) -> pd.DataFrame:
+    """The per-seed scores of each scheme's best configuration (long format).
+
+    Parameters
+    ----------
+    storage : str, storage, optuna.Study or StudyData
+        Where the study is.
+    study_name : str, optional
+        The study's name (not needed with a study).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scheme``, ``trial_number``, ``seed``, ``score`` (mean over folds), ``diverged``,
+        ``n_iter``, ``fit_seconds``; schemes in rank order.
+    """
+    data = get_data(storage, study_name)
+    parts = [_seed_frame(data, t.number).assign(scheme=s) for s, t in best_trials(data).items()]
+    columns = ["scheme", "trial_number", "seed", "score", "diverged", "n_iter", "fit_seconds"]
+    if not parts:
+        return _empty(columns, "the study has no complete trials")
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+def _verdict(result: dict[str, Any], a: str, b: str) -> str:
+    """Plain words for one comparison, from the CI of the paired mean difference.
+
+    The CI excludes 0: the scheme ahead is "better"; it includes 0: "within noise"; no CI
+    (one seed, or the same difference on every seed): "better" only when one side wins on
+    every one of at least 2 seeds, else "cannot tell".
+    """
+    low, high = result["ci_low"], result["ci_high"]
+    n = result["n_paired"]
+    if not (math.isfinite(low) and math.isfinite(high)):
+        # no spread in the differences: only a win (or loss) on every seed is a verdict
+        if n >= 2 and n in (result["wins"], result["losses"]):
+            return f"{a if result['wins'] == n else b} better"
+        return "cannot tell"
+    if low > 0 or high < 0:
+        better = a if (low > 0) == result["greater_is_better"] else b
+        return f"{better} better"
+    return "within noise"
+
+
+def compare_schemes(storage: Any, study_name: str | None = None) -> pd.DataFrame:
+    """Pairwise comparison of each scheme's best configuration, paired by seed.
+
+    Parameters
+    ----------
+    storage : str, storage, optuna.Study or StudyData
+        Where the study is.
+    study_name : str, optional
+        The study's name (not needed with a study).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair, ``scheme_a`` ranked above ``scheme_b``: ``n_paired`` (seeds both
+        have), ``mean_diff`` (mean of a - b over seeds) with ``ci_low``/``ci_high`` (95%
+        bootstrap CI), ``wins``/``losses``/``ties`` of a, ``p_superiority`` (share of seeds
+        where a beats b, ties one half), ``p_value`` (Wilcoxon signed-rank; NaN with too few
+        seeds), ``p_holm`` (Holm-adjusted across the table's pairs), ``verdict`` (from the CI:
+        ``"<scheme> better"``, ``"within noise"`` or ``"cannot tell"``) and ``note``.
+    """
+    data = get_data(storage, study_name)
+    best = best_trials(data)
+    if len(best) < 2:
+        return _empty(COMPARE_COLUMNS, f"needs at least 2 schemes with a complete trial, got {len(best)}")
+    rows = []
+    for (a, ta), (b, tb) in itertools.combinations(best.items(), 2):
+        sa = _seed_frame(data, ta.number).set_index("seed")["score"]
+        sb = _seed_frame(data, tb.number).set_index("seed")["score"]
+        both = pd.concat([sa, sb], axis=1, join="inner")
+        result = paired_comparison(both.iloc[:, 0], both.iloc[:, 1], greater_is_better=data.greater_is_better)
+        result["greater_is_better"] = data.greater_is_better
+        rows.append({"scheme_a": a, "scheme_b": b, "trial_a": ta.number, "trial_b": tb.number, **result, "verdict": _verdict(result, a, b)})
+    frame = pd.DataFrame(rows)
+    frame["p_holm"] = holm(frame["p_value"].to_numpy())
+    return frame[COMPARE_COLUMNS]
+
+
+def _get_importances(data: StudyData, evaluator: Any) -> dict[str, float]:
+    """Optuna importances of the first objective (negated for PED-ANOVA when maximized)."""
+    if len(data.study.directions) == 1:
+        return optuna.importance.get_param_importances(data.study, evaluator=evaluator)
+    sign = -1.0 if data.greater_is_better else 1.0
+    with warnings.catch_warnings():  # the target is already oriented so that low is better
+        warnings.filterwarnings("ignore", message="PedAnovaImportanceEvaluator computes")
+        return optuna.importance.get_param_importances(
+            data.study, evaluator=evaluator, target=lambda t: sign * t.values[0]
+        )
+
+
+def importances(storage: Any, study_name: str | None = None, *, evaluator: str = "ped_anova") -> pd.DataFrame:
+    """Optuna's hyperparameter importances of the study's objective.
+
+    Parameters
+    ----------
+    storage : str, storage, optuna.Study or StudyData
+        Where the study is.
+    study_name : str, optional
+        The study's name (not needed with a study).
+    evaluator : {"ped_anova", "fanova"}, default="ped_anova"
+        PED-ANOVA (Optuna's default; handles conditional parameters) or fANOVA (random
+        forests, seeded).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``param``, ``importance`` (normalized to sum 1), most important first; empty with
+        ``attrs["note"]`` when fewer than 2 complete trials or Optuna cannot compute them.
+    """
+    from initstudy.exceptions import unknown_name_error
+
+    factories = {
+        "ped_anova": optuna.importance.PedAnovaImportanceEvaluator,
+        "fanova": lambda: optuna.importance.FanovaImportanceEvaluator(seed=0),
+    }
+    if evaluator not in factories:
+        raise unknown_name_error("importance evaluator", evaluator, factories)
+    data = get_data(storage, study_name)
+    n = len(data.complete_trials())
+    if n < 2:
+        return _empty(["param", "importance"], f"needs at least 2 complete trials, got {n}")
+    try:
+        values = _get_importances(data, factories[evaluator]())
+    except (ValueError, RuntimeError) as e:
+        return _empty(["param", "importance"], f"Optuna could not compute importances: {e}")
+    if not values:
+        return _empty(["param", "importance"], "no parameter varied across the complete trials")
+    return pd.DataFrame({"param": list(values), "importance": [float(v) for v in values.values()]})
+
+
+def _as_curve(value: Any) -> np.ndarray:
+    """A stored curve (list, array or JSON text) as a float array; empty if missing."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return np.empty(0)
+    return np.asarray(value, dtype=float).ravel()
+
+
+def _curve_rows(scheme: str, trial: int, curve: str, curves: list[np.ndarray]) -> list[dict[str, Any]]:
+    """Per-epoch mean, std, min, max and count of the finite values of several curves."""
+    length = max((c.size for c in curves), default=0)
+    padded = np.full((len(curves), length), math.nan)
+    for i, c in enumerate(curves):
+        padded[i, : c.size] = c
+    padded[~np.isfinite(padded)] = math.nan
+    rows = []
+    for epoch in range(length):
+        col = padded[:, epoch][~np.isnan(padded[:, epoch])]
+        if col.size:
+            std = float(col.std(ddof=1)) if col.size > 1 else math.nan
+            rows.append({"scheme": scheme, "trial_number": trial, "curve": curve, "epoch": epoch + 1, "mean": float(col.mean()), "std": std, "min": float(col.min()), "max": float(col.max()), "n": int(col.size)})
+    return rows
+
+
+def learning_curves(storage: Any, study_name: str | None = None) -> pd.DataFrame:
+    """Per scheme (its best configuration), the training loss and validation score per epoch.
+
+    Parameters
+    ----------
+    storage : str, storage, optuna.Study or StudyData
+        Where the study is.
+    study_name : str, optional
+        The study's name (not needed with a study).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: ``scheme``, ``trial_number``, ``curve`` (``"loss"`` or ``"eval"``),
+        ``epoch`` (from 1), and over the seed (and fold) rows that reached that epoch with a
+        finite value: ``mean``, ``std``, ``min``, ``max``, ``n``. Empty with
+        ``attrs["note"]`` when no curves are stored.
+    """
+    data = get_data(storage, study_name)
+    runs = data.seed_runs
+    if runs.empty:
+        return _empty(CURVE_COLUMNS, "no per-seed rows are stored, so no learning curves")
+    rows: list[dict[str, Any]] = []
+    for scheme, trial in best_trials(data).items():
+        mine = runs[runs["trial_number"] == trial.number]
+        for curve, column in (("loss", "loss_curve"), ("eval", "eval_curve")):
+            if column in mine:
+                rows += _curve_rows(scheme, trial.number, curve, [_as_curve(v) for v in mine[column]])
+    if not rows:
+        return _empty(CURVE_COLUMNS, "the stored seed rows have no loss or validation curves")
+    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+
+
+def scale_response(storage: Any, study_name: str | None = None) -> pd.DataFrame:
+    """The score of every complete trial against its ``init_scale``, per scheme.
+
+    Other parameters vary between trials too: read the points as a cloud, not a curve.
+
+    Parameters
+    ----------
+    storage : str, storage, optuna.Study or StudyData
+        Where the study is.
+    study_name : str, optional
+        The study's name (not needed with a study).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scheme``, ``trial_number``, ``init_scale``, ``value``, and over the trial's seeds:
+        ``mean``, ``std``, ``min``, ``max``, ``n_seeds``; sorted by scheme and scale. Empty
+        with ``attrs["note"]`` when the study does not search ``init_scale``.
+    """
+    data = get_data(storage, study_name)
+    columns = ["scheme", "trial_number", "init_scale", "value", "mean", "std", "min", "max", "n_seeds"]
+    rows = []
+    for t in data.complete_trials():
+        if "init_scale" not in t.params:
+            continue
+        s = _seed_frame(data, t.number)["score"].to_numpy(dtype=float)
+        s = s[np.isfinite(s)]
+        stats = (s.mean(), s.std(ddof=1) if s.size > 1 else math.nan, s.min(), s.max()) if s.size else (math.nan,) * 4
+        rows.append([scheme_of(t), t.number, float(t.params["init_scale"]), _value(t), *map(float, stats), int(s.size)])
+    if not rows:
+        return _empty(columns, "the study does not search init_scale")
+    return pd.DataFrame(rows, columns=columns).sort_values(["scheme", "init_scale"], ignore_index=True)

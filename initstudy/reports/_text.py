@@ -1,0 +1,145 @@
+"""Plain-words output: display tables and the conclusion generated from the numbers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from initstudy.reports._stats import MIN_SEEDS_FOR_TEST
+
+__all__ = ["comparison_display", "conclusion", "markdown_table", "scheme_display"]
+
+
+def _num(x: Any, digits: int = 4) -> str:
+    """A number with ``digits`` significant digits; "n/a" for NaN or None."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return f"{x:.{digits}g}" if isinstance(x, float) else str(x)
+
+
+def _signed(x: float) -> str:
+    """A difference with its sign."""
+    return "n/a" if math.isnan(x) else f"{x:+.3g}"
+
+
+def _ci(low: float, high: float) -> str:
+    """An interval as words ("0.91 to 0.93"), "n/a" when missing."""
+    return "n/a" if math.isnan(low) or math.isnan(high) else f"{low:.4g} to {high:.4g}"
+
+
+def scheme_display(schemes: pd.DataFrame) -> pd.DataFrame:
+    """The scheme table with formatted numbers and the CI as one column (for people)."""
+    rows = [
+        {
+            "rank": r["rank"], "scheme": r["scheme"], "trial": r["trial_number"], "value": _num(r["value"]),
+            "mean": _num(r["mean"]), "std": _num(r["std"], 3), "IQM": _num(r["iqm"]),
+            "95% CI (bootstrap)": _ci(r["ci_low"], r["ci_high"]), "seeds": r["n_seeds"],
+            "diverged": f"{r['n_diverged']}/{r['n_seeds']}" if r["n_seeds"] else "n/a",
+            "epochs": _num(r["mean_epochs"], 3), "config": r["params"], "note": r["note"],
+        }
+        for _, r in schemes.iterrows()
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def comparison_display(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table with formatted numbers (for people)."""
+    rows = [
+        {
+            "A": r["scheme_a"], "B": r["scheme_b"], "mean A-B": _signed(r["mean_diff"]),
+            "95% CI": _ci(r["ci_low"], r["ci_high"]), "A wins": f"{r['wins']}/{r['n_paired']}",
+            "P(A beats B)": _num(r["p_superiority"], 3), "Wilcoxon p": _num(r["p_value"], 3),
+            "Holm p": _num(r["p_holm"], 3), "verdict": r["verdict"], "note": r["note"],
+        }
+        for _, r in comparisons.iterrows()
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table of a frame (cells as text, pipes escaped)."""
+    if frame.empty:
+        return "_(empty)_"
+
+    def cell(v: Any) -> str:
+        text = _num(v) if isinstance(v, float) else str(v)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(c) for c in frame.columns) + " |"]
+    lines.append("|" + "|".join("---" for _ in frame.columns) + "|")
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _beats(r: pd.Series, winner: str, loser: str, sign: float) -> str:
+    """One "A beats B on k of n seeds" sentence."""
+    wins = r["wins"] if winner == r["scheme_a"] else r["losses"]
+    n = r["n_paired"]
+    on = f"all {n} seeds" if wins == n else f"{wins} of {n} seeds"
+    d, lo, hi = (sign * r["mean_diff"], sign * r["ci_low"], sign * r["ci_high"])
+    text = f"{winner} beats {loser} on {on}, mean {_signed(d)} (95% CI {_ci(min(lo, hi), max(lo, hi))})"
+    if not math.isnan(r["p_holm"]):
+        text += f", Holm-adjusted Wilcoxon p = {r['p_holm']:.3g}"
+    return text + "."
+
+
+def _pair_sentences(best: str, comparisons: pd.DataFrame) -> list[str]:
+    """Sentences comparing the best scheme with each other scheme."""
+    mine = comparisons[comparisons["scheme_a"] == best]
+    out = []
+    for _, r in mine[mine["verdict"] == f"{best} better"].iterrows():
+        out.append(_beats(r, best, r["scheme_b"], 1.0))
+    reverse = mine["verdict"].str.endswith(" better") & (mine["verdict"] != f"{best} better")
+    for _, r in mine[reverse].iterrows():
+        note = f" ({best} ranks first by the study's aggregate, not by this paired difference.)"
+        out.append(_beats(r, r["scheme_b"], best, -1.0) + note)
+    noise = mine.loc[mine["verdict"] == "within noise", "scheme_b"].tolist()
+    if noise:
+        out.append(
+            f"{best} vs {', '.join(noise)}: differences within noise "
+            "(the 95% CI of the paired mean difference includes 0)."
+        )
+    for _, r in mine[mine["verdict"] == "cannot tell"].iterrows():
+        out.append(f"{best} vs {r['scheme_b']}: cannot tell ({r['note']}).")
+    return out
+
+
+def conclusion(schemes: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
+    """A short conclusion in plain words, generated from the scheme and comparison tables.
+
+    Parameters
+    ----------
+    schemes : pandas.DataFrame
+        :func:`initstudy.reports.scheme_table` output.
+    comparisons : pandas.DataFrame
+        :func:`initstudy.reports.compare_schemes` output.
+
+    Returns
+    -------
+    list of str
+        Sentences, most important first.
+    """
+    if schemes.empty:
+        return ["No complete trials yet: nothing to conclude."]
+    top = schemes.iloc[0]
+    out = [
+        f"Best scheme: {top['scheme']} (trial {top['trial_number']}; {top['params'] or 'no other parameters'}), "
+        f"mean {_num(top['mean'])} over {top['n_seeds']} seed(s) (95% CI {_ci(top['ci_low'], top['ci_high'])})."
+    ]
+    if len(schemes) == 1:
+        out.append("Only one scheme has complete trials, so there is nothing to compare it with.")
+    else:
+        out += _pair_sentences(str(top["scheme"]), comparisons)
+    diverged = schemes[schemes["n_diverged"] > 0]
+    if len(diverged):
+        parts = [f"{r['scheme']} {r['n_diverged']} of {r['n_seeds']}" for _, r in diverged.iterrows()]
+        out.append("Diverged seeds in the best configurations: " + ", ".join(parts) + ".")
+    n = int(schemes["n_seeds"].min())
+    if n < MIN_SEEDS_FOR_TEST:
+        out.append(
+            f"With {n} seed(s) no Wilcoxon test can reach p < 0.05 and bootstrap intervals are too "
+            f"narrow; run at least {MIN_SEEDS_FOR_TEST} seeds (better 10+) to confirm."
+        )
+    return out

@@ -1,0 +1,43 @@
+"""Repeated seeded evaluation, the study objective, launching and resuming studies.
+
+- :func:`evaluate` trains an estimator from several seeds on a fixed, seeded split.
+- :class:`StudyConfig` and :func:`run_study` run an Optuna study whose trials are scored
+  over those seeds (resumable, parallel in processes); :func:`run_worker` joins one.
+- :func:`load_dataset` loads the built-in datasets and CSV/Parquet files.
+- :class:`InitSearchCV` is the scikit-learn meta-estimator form.
+"""
+
+from __future__ import annotations
+
+from ._aggregates import AGGREGATES, aggregate, confidence_interval, default_penalty, summarize
+from ._config import StudyConfig
+from ._datasets import Dataset, load_dataset
+from ._evaluate import SeedCache, evaluate
+from ._objective import EvaluationFailedError, Objective
+from ._records import EvaluationResult, SeedRecord
+from ._run import make_pruner, make_sampler, run_study, run_worker
+from ._search_cv import InitSearchCV
+from ._worker import Interrupted
+
+__all__ = [
+    "AGGREGATES",
+    "Dataset",
+    "EvaluationFailedError",
+    "EvaluationResult",
+    "InitSearchCV",
+    "Interrupted",
+    "Objective",
+    "SeedCache",
+    "SeedRecord",
+    "StudyConfig",
+    "aggregate",
+    "confidence_interval",
+    "default_penalty",
+    "evaluate",
+    "load_dataset",
+    "make_pruner",
+    "make_sampler",
+    "run_study",
+    "run_worker",
+    "summarize",
+]

@@ -1,0 +1,70 @@
+"""The estimators a study can tune, by kind and task, built from plain parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sklearn import neural_network
+
+from initstudy import mlp
+from initstudy.exceptions import ConfigError, unknown_name_error
+
+__all__ = ["ESTIMATORS", "build_estimator", "check_estimator_params"]
+
+#: Estimator kind -> {task: estimator class}.
+ESTIMATORS: dict[str, dict[str, type]] = {
+    "mlp": {"classification": mlp.MLPClassifier, "regression": mlp.MLPRegressor},
+    "sklearn_mlp": {
+        "classification": neural_network.MLPClassifier,
+        "regression": neural_network.MLPRegressor,
+    },
+}
+
+
+def _normalize(params: Mapping[str, Any]) -> dict[str, Any]:
+    """TOML/JSON lists become tuples (``hidden_layer_sizes = [64, 64]``)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+
+
+def check_estimator_params(kind: str, params: Mapping[str, Any]) -> None:
+    """Refuse parameter names the estimator does not have (with the nearest valid name).
+
+    Raises
+    ------
+    ConfigError
+        For an unknown kind or parameter name, or a ``random_state`` (the study sets it).
+    """
+    if kind not in ESTIMATORS:
+        raise unknown_name_error("estimator kind", kind, ESTIMATORS)
+    valid = ESTIMATORS[kind]["classification"]().get_params()
+    for name in params:
+        if name == "random_state":
+            raise ConfigError(
+                "The estimator parameter 'random_state' cannot be set: the study's seeds set it."
+            )
+        if name not in valid:
+            raise unknown_name_error(f"{kind} estimator parameter", name, valid)
+
+
+def build_estimator(kind: str, task: str, params: Mapping[str, Any]) -> Any:
+    """A new estimator of this kind for the task, with these parameters.
+
+    Parameters
+    ----------
+    kind : {"mlp", "sklearn_mlp"}
+    task : {"classification", "regression"}
+    params : mapping
+        Constructor parameters (lists are turned into tuples).
+
+    Returns
+    -------
+    estimator
+
+    Raises
+    ------
+    ConfigError
+        For an unknown kind or parameter name.
+    """
+    check_estimator_params(kind, params)
+    return ESTIMATORS[kind][task](**_normalize(params))

@@ -1,0 +1,195 @@
+"""One worker's loop: run trials until the study holds ``n_trials`` finished ones.
+
+Counting. A study is done when it holds ``n_trials`` finished (COMPLETE or PRUNED) trials.
+Before a trial (at most once per heartbeat interval) the worker fails dead trials (``storage.fail_stale_trials``: no heartbeat
+within the grace period, including trials killed between ``ask()`` and their first heartbeat;
+their parameters are queued again as WAITING trials). It starts a trial only while finished +
+RUNNING + WAITING trials number fewer than ``n_trials`` (or a WAITING trial is there to take);
+while other workers' trials fill the study it waits for them. After ``ask()`` it checks its
+trial's rank: a trial with ``n_trials`` live trials numbered before it lost a race with
+another worker and is failed at once (user attribute ``surplus``), so any number of workers
+finish with exactly ``n_trials`` finished trials.
+
+Interrupts. SIGINT and SIGTERM raise :class:`Interrupted` in the main thread; the running
+trial's parameters are queued again (its finished seeds are stored and reused on resume),
+the trial is failed, and the interrupt propagates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from initstudy.storage import fail_stale_trials, trial_heartbeat
+from initstudy.study._objective import EvaluationFailedError, Objective
+from initstudy.study._progress import NullProgress
+
+__all__ = ["Interrupted", "TrialCounts", "count_trials", "interrupts_raise", "work"]
+
+#: Consecutive failed trials after which a worker gives up (a broken space or estimator).
+MAX_CONSECUTIVE_FAILURES = 5
+_POLL_SECONDS = 1.0
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+_LIVE = (*_FINISHED, TrialState.RUNNING, TrialState.WAITING)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived; ``signum`` says which (exit code ``128 + signum``)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def interrupts_raise() -> Iterator[None]:
+    """While the block runs, SIGINT/SIGTERM raise :class:`Interrupted` once (main thread only).
+
+    After the first signal both are ignored, so the cleanup (queueing the trial again,
+    failing it) is not cut short by a second Ctrl-C or a forwarded SIGTERM.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+@dataclass(frozen=True)
+class TrialCounts:
+    """Trial counts of a study: finished (complete + pruned), live, waiting, best value."""
+
+    finished: int
+    live: int
+    waiting: int
+    best: float | None
+
+
+def count_trials(study: optuna.Study) -> TrialCounts:
+    """Count the study's trials by state (one storage read)."""
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+    best = None
+    if complete and len(study.directions) == 1:
+        pick = max if study.direction == optuna.study.StudyDirection.MAXIMIZE else min
+        best = pick(t.values[0] for t in complete)
+    return TrialCounts(
+        finished=sum(t.state in _FINISHED for t in trials),
+        live=sum(t.state in _LIVE for t in trials),
+        waiting=sum(t.state == TrialState.WAITING for t in trials),
+        best=best,
+    )
+
+
+def _is_surplus(study: optuna.Study, trial: optuna.Trial, n_trials: int) -> bool:
+    """True when ``n_trials`` live trials are numbered before this one (a lost race)."""
+    live = study.get_trials(deepcopy=False, states=_LIVE)
+    return sum(t.number < trial.number for t in live) >= n_trials
+
+
+def _tell_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+    trial.set_user_attr("error", reason)
+    study.tell(trial, state=TrialState.FAIL)
+
+
+def _run_trial(study: optuna.Study, objective: Objective, storage: Any, n_trials: int) -> str:
+    """Ask, run and tell one trial; returns "complete", "pruned", "failed" or "surplus"."""
+    with warnings.catch_warnings():  # heartbeats come from storage.trial_heartbeat below
+        warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
+        trial = study.ask()
+    if _is_surplus(study, trial, n_trials):
+        trial.set_user_attr("surplus", True)
+        study.tell(trial, state=TrialState.FAIL)
+        return "surplus"
+    try:
+        with trial_heartbeat(storage, trial):
+            value = objective(trial)
+    except optuna.TrialPruned:
+        study.tell(trial, state=TrialState.PRUNED)
+        return "pruned"
+    except EvaluationFailedError as e:
+        _tell_failed(study, trial, str(e))
+        return "failed"
+    except KeyboardInterrupt:
+        study.enqueue_trial(trial.params, user_attrs={"requeued_from": trial.number})
+        _tell_failed(study, trial, "interrupted; its parameters were queued again")
+        raise
+    except BaseException as e:
+        _tell_failed(study, trial, f"{type(e).__name__}: {e}")
+        raise
+    study.tell(trial, value)
+    return "complete"
+
+
+def work(
+    study: optuna.Study,
+    objective: Objective,
+    storage: Any,
+    *,
+    n_trials: int,
+    deadline: float | None = None,
+    progress: NullProgress | None = None,
+) -> None:
+    """Run trials until the study holds ``n_trials`` finished ones (see the module docstring).
+
+    Parameters
+    ----------
+    study : optuna.Study
+    objective : Objective
+    storage : RDBStorage
+        The study's storage (heartbeats, stale trials, seed rows).
+    n_trials : int
+        Finished trials the study should hold.
+    deadline : float, optional
+        ``time.monotonic()`` value after which no new trial starts.
+    progress : NullProgress, optional
+
+    Raises
+    ------
+    EvaluationFailedError
+        After ``MAX_CONSECUTIVE_FAILURES`` failed trials in a row.
+    Interrupted
+        On SIGINT/SIGTERM (when installed with :func:`interrupts_raise`).
+    """
+    progress = progress if progress is not None else NullProgress()
+    failures: list[str] = []
+    interval = storage.get_heartbeat_interval() or _POLL_SECONDS
+    next_check = 0.0
+    while deadline is None or time.monotonic() < deadline:
+        if time.monotonic() >= next_check:  # a trial goes stale after a grace period only
+            fail_stale_trials(storage, study.study_name)
+            next_check = time.monotonic() + interval
+        counts = count_trials(study)
+        progress.trials_done(counts.finished, counts.best)
+        if counts.finished >= n_trials:
+            return
+        if counts.live >= n_trials and counts.waiting == 0:
+            time.sleep(_POLL_SECONDS)  # the last trials run in other workers
+            continue
+        outcome = _run_trial(study, objective, storage, n_trials)
+        failures = failures + [outcome] if outcome == "failed" else []
+        if len(failures) >= MAX_CONSECUTIVE_FAILURES:
+            last = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))[-1]
+            raise EvaluationFailedError(
+                f"{MAX_CONSECUTIVE_FAILURES} trials in a row failed in study "
+                f"{study.study_name!r}; the last: {last.user_attrs.get('error')}"
+            )

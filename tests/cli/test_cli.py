@@ -1,0 +1,199 @@
+"""The initstudy command: run, studies, show, spaces, worker; one-line errors; interrupts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from initstudy.cli import _resume_command, main
+
+CONFIG = """
+[study]
+name = "tiny"
+n_trials = 2
+
+[dataset]
+name = "iris"
+
+[estimator]
+hidden_layer_sizes = [8]
+max_iter = 4
+
+[seeds]
+n = 2
+
+[space]
+name = "tiny"
+[space.params]
+init = ["he_normal", "zeros"]
+init_scale = 1.0
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "study.toml"
+    path.write_text(CONFIG)
+    return path
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_prints_best_ranking_and_next_commands(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    code, out, err = _run(["run", str(config_file), "--storage", url, "--quiet"], capsys)
+    assert code == 0, err
+    assert "Study 'tiny'" in out and "2 complete trials" in out
+    assert "Best configuration (trial" in out and "accuracy, mean of 2 seeds" in out
+    assert "init = " in out and "Init schemes" in out and "ci_low" in out
+    assert f"initstudy report tiny --storage {url} --html report.html" in out
+    assert f"initstudy dashboard --storage {url}" in out
+    # the options override the file; rerunning resumes up to --trials
+    code, out, _ = _run(["run", str(config_file), "--storage", url, "--trials", "3",
+                         "--quiet"], capsys)
+    assert code == 0 and "3 complete trials" in out
+
+
+def test_studies_and_show(config_file: Path, tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    assert main(["run", str(config_file), "--storage", url, "--quiet"]) == 0
+    capsys.readouterr()
+    code, out, _ = _run(["studies", "--storage", url], capsys)
+    assert code == 0 and "tiny" in out and "maximize" in out and "best_value" in out
+    code, out, _ = _run(["show", "tiny", "--storage", url], capsys)
+    assert code == 0 and "COMPLETE" in out and "trial_number" in out
+    assert len(out.strip().splitlines()) == 3  # header + 2 trials
+
+
+def test_spaces_lists_presets_and_initializers(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["spaces"], capsys)
+    assert code == 0
+    for name in ("keras", "variance-scaling", "classic", "all", "grid", "he_normal",
+                 "orthogonal"):
+        assert name in out
+
+
+def test_new_starts_a_second_study(config_file: Path, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    assert main(["run", str(config_file), "--storage", url, "--quiet"]) == 0
+    code, out, _ = _run(["run", str(config_file), "--storage", url, "--new", "--quiet"], capsys)
+    assert code == 0 and "Study 'tiny-2'" in out
+
+
+def _one_line_error(code: int, err: str, *fragments: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [("[study]\nn_trial = 3\n", ["n_trial", "Did you mean 'n_trials'"]),
+     ("[studdy]\n", ["config section 'studdy'"]),
+     ("[evaluation]\naggregate = 'best'\n", ["Unknown aggregate 'best'"]),
+     ("[space]\npreset = 'kears'\n", ["kears", "keras"]),
+     ("[study\n", ["not valid TOML"])],
+)
+def test_bad_configs_give_one_line_errors(tmp_path: Path, text: str, fragments: list[str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    code, _, err = _run(["run", str(path), "--storage", f"sqlite:///{tmp_path}/s.db"], capsys)
+    _one_line_error(code, err, *fragments)
+
+
+@pytest.mark.parametrize(
+    ("content", "target", "fragment"),
+    [("a,b\n1,2\n3,4\n", "label", "Unknown target column"),
+     ("a,target\n1,x\n2,y\nfoo,x\n", None, "must be numeric"),
+     ("", None, "is empty")],
+)
+def test_bad_data_files_give_one_line_errors(
+    tmp_path: Path, content: str, target: str | None, fragment: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text(content)
+    args = ["run", "--dataset", str(data), "--storage", f"sqlite:///{tmp_path}/s.db"]
+    args += ["--target", target] if target else []
+    code, _, err = _run(args, capsys)
+    _one_line_error(code, err, fragment)
+
+
+def test_missing_files_and_unknown_names(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["run", str(tmp_path / "nope.toml")], capsys)
+    _one_line_error(code, err, "nope.toml")
+    code, _, err = _run(["run", "--dataset", "digitz", "--storage",
+                         f"sqlite:///{tmp_path}/s.db"], capsys)
+    _one_line_error(code, err, "digitz", "digits")
+    code, _, err = _run(["studies", "--storage", f"sqlite:///{tmp_path}/missing.db"], capsys)
+    _one_line_error(code, err, "missing.db")
+    code, _, err = _run(["run", "--storage", "notaurl"], capsys)
+    _one_line_error(code, err, "notaurl")
+
+
+def test_worker_for_an_unknown_study(config_file: Path, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    assert main(["run", str(config_file), "--storage", url, "--quiet"]) == 0
+    capsys.readouterr()
+    code, _, err = _run(["worker", "--storage", url, "--study-name", "tinny"], capsys)
+    _one_line_error(code, err, "Unknown study 'tinny'", "tiny")
+
+
+def test_verbose_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[study]\nn_trial = 3\n")
+    code, _, err = _run(["run", str(path), "--verbose"], capsys)
+    assert code == 2 and "Traceback" in err and err.strip().endswith("Valid: " + err.split(
+        "Valid: ")[-1].strip())
+
+
+def test_resume_command_drops_new_and_names_the_study() -> None:
+    argv = ["run", "s.toml", "--new", "--study-name", "x", "--trials", "5"]
+    assert _resume_command(argv, "x-2") == (
+        "initstudy run s.toml --trials 5 --study-name x-2")
+    assert _resume_command(["run", "--study-name=y"], "y") == "initstudy run --study-name y"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_stops_cleanly_and_says_how_to_resume(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    path = tmp_path / "study.toml"
+    path.write_text(CONFIG.replace("n_trials = 2", "n_trials = 500")
+                    .replace("max_iter = 4", "max_iter = 30"))
+    url = f"sqlite:///{tmp_path}/s.db"
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "initstudy.cli", "run", str(path), "--storage", url,
+             "--quiet"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
+    deadline = time.monotonic() + 60
+    db = tmp_path / "s.db"
+    while (not db.exists() or db.stat().st_size < 50_000) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.kill(process.pid, signum)
+    assert process.wait(timeout=60) == code
+    err = log.read_text()
+    assert "every finished seed is saved" in err and "Traceback" not in err
+    assert f"initstudy run {path} --storage {url} --quiet --study-name tiny" in err

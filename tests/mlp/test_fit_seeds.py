@@ -1,0 +1,103 @@
+"""fit_seeds: every seed equals its own single fit; stopping and divergence are per seed."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from initstudy.exceptions import ConfigError, DivergenceWarning
+from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds
+from initstudy.mlp import _seeds
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def assert_same_fit(a: object, b: object, X: np.ndarray) -> None:
+    for ca, cb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_array_equal(ca, cb)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert a.n_iter_ == b.n_iter_ and a.loss_curve_ == b.loss_curve_ and a.diverged_ == b.diverged_
+
+
+def single(estimator: object, seed: int, X: np.ndarray, y: np.ndarray) -> object:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        return clone(estimator).set_params(random_state=seed).fit(X, y)
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 2, "tol": 0.05},
+    {"early_stopping": True, "n_iter_no_change": 2, "learning_rate_init": 0.02},
+    {"init": "lsuv", "dtype": "float64", "alpha": 0.01},
+])
+def test_each_seed_equals_its_single_fit(digits: tuple[np.ndarray, np.ndarray], params: dict[str, object]) -> None:
+    X, y = digits
+    estimator = MLPClassifier((16, 8), max_iter=15, **params)
+    fits = fit_seeds(estimator, X, y, seeds=[0, 1, 7])
+    assert [f.random_state for f in fits] == [0, 1, 7]
+    for seed, fitted in zip([0, 1, 7], fits):
+        assert_same_fit(fitted, single(estimator, seed, X, y), X)
+    assert estimator.get_params()["random_state"] is None and not hasattr(estimator, "coefs_")
+
+
+def test_early_stopping_seeds_stop_at_different_epochs(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = digits
+    estimator = MLPClassifier((16,), max_iter=60, early_stopping=True, n_iter_no_change=2, learning_rate_init=0.05)
+    fits = fit_seeds(estimator, X, y, seeds=range(5))
+    assert len({f.n_iter_ for f in fits}) > 1
+
+
+def test_a_diverging_seed_leaves_the_others_alone(regression: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = regression
+    estimator = MLPRegressor((16,), solver="sgd", learning_rate_init=0.05, init_scale=6.0, max_iter=10)
+    seeds = list(range(8))
+    with pytest.warns(DivergenceWarning, match=r"for random_state in \["):
+        fits = fit_seeds(estimator, X, y, seeds=seeds)
+    flags = [f.diverged_ for f in fits]
+    assert any(flags) and not all(flags), flags
+    for seed, fitted in zip(seeds, fits):
+        alone = single(estimator, seed, X, y)
+        assert fitted.diverged_ == alone.diverged_
+        if not fitted.diverged_:
+            assert_same_fit(fitted, alone, X)
+
+
+def test_eval_set_and_callback(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = digits
+    seen: list[tuple[int, np.ndarray]] = []
+
+    def stop_after_three(epoch: int, scores: np.ndarray) -> bool:
+        seen.append((epoch, scores.copy()))
+        return epoch == 3
+
+    fits = fit_seeds(MLPClassifier((16,), max_iter=20), X[:200], y[:200], seeds=[0, 1],
+                     eval_set=(X[200:], y[200:]), epoch_callback=stop_after_three)
+    assert [e for e, _ in seen] == [1, 2, 3] and seen[0][1].shape == (2,)
+    for k, fitted in enumerate(fits):
+        assert fitted.n_iter_ == 3 and len(fitted.eval_scores_) == 3
+        assert fitted.eval_scores_[-1] == pytest.approx(fitted.score(X[200:], y[200:]), abs=1e-12)
+        assert seen[-1][1][k] == fitted.eval_scores_[-1]
+
+
+def test_chunks_give_the_same_result(digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = digits
+    estimator = MLPClassifier((8,), max_iter=3, random_state=0)
+    whole = fit_seeds(estimator, X, y, seeds=range(3))
+    monkeypatch.setattr(_seeds, "STACK_BYTES", 1)
+    chunked = fit_seeds(estimator, X, y, seeds=range(3))
+    for a, b in zip(whole, chunked):
+        assert_same_fit(a, b, X)
+
+
+def test_invalid_calls(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = digits
+    with pytest.raises(ConfigError, match="at least one seed"):
+        fit_seeds(MLPClassifier(), X, y, seeds=[])
+    with pytest.raises(ConfigError, match="needs eval_set"):
+        fit_seeds(MLPClassifier(), X, y, seeds=[0], epoch_callback=lambda e, s: False)
+    with pytest.raises(ConfigError, match="initstudy MLPClassifier"):
+        fit_seeds(object(), X, y, seeds=[0])  # type: ignore[arg-type]

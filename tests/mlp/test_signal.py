@@ -1,0 +1,61 @@
+"""signal_propagation: the vanishing/exploding diagnostic at initialization."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from initstudy.exceptions import ConfigError
+from initstudy.mlp import MLPClassifier, signal_propagation
+
+DEEP = (256,) * 10
+
+
+@pytest.fixture(scope="module")
+def digits_all() -> tuple[np.ndarray, np.ndarray]:
+    X, y = load_digits(return_X_y=True)
+    return X[:400] / 16.0, y[:400]
+
+
+def test_he_keeps_the_variance_and_small_normal_collapses(digits_all: tuple[np.ndarray, np.ndarray]) -> None:
+    """REFERENCE.md: ReLU width 256, He keeps Var(z) ~ constant, N(0, 0.01^2) collapses to ~1e-19."""
+    X, _ = digits_all
+    he = signal_propagation(MLPClassifier(DEEP, init="he_normal", dtype="float64"), X)
+    var = he["preact_std"].to_numpy() ** 2
+    assert len(he) == 10 and (he["kind"] == "hidden").all()
+    assert 0.3 < var[-1] / var[1] < 3.0
+    tiny = signal_propagation(MLPClassifier(DEEP, init={"class_name": "random_normal", "config": {"stddev": 0.01}}), X)
+    assert (tiny["preact_std"].to_numpy()[-1] ** 2) < 1e-15
+    glorot = signal_propagation(MLPClassifier(DEEP, init="lecun_normal"), X)
+    ratio = (glorot["preact_std"].to_numpy()[-1] / glorot["preact_std"].to_numpy()[0]) ** 2
+    assert ratio < 0.02  # about 2^-L
+
+
+def test_rows_columns_and_gradients(digits_all: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = digits_all
+    frame = signal_propagation(MLPClassifier((32, 16), activation="tanh"), X, y, seeds=[0, 5])
+    assert list(frame.columns) == ["seed", "layer", "kind", "fan_in", "fan_out", "preact_mean", "preact_std",
+                                   "act_mean", "act_std", "grad_norm"]
+    assert frame["seed"].tolist() == [0, 0, 0, 5, 5, 5] and frame["layer"].tolist() == [1, 2, 3] * 2
+    assert frame["kind"].tolist()[2] == "output" and frame["fan_out"].tolist()[:3] == [32, 16, 10]
+    assert (frame["grad_norm"] > 0).all() and np.isfinite(frame.drop(columns="kind").to_numpy(float)).all()
+    assert frame.loc[0, "act_std"] != frame.loc[3, "act_std"]
+
+
+def test_matches_the_initial_weights_of_fit(digits_all: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = digits_all
+    net = MLPClassifier((8,), random_state=3, max_iter=1, learning_rate_init=1e-12, alpha=0.0, dtype="float64")
+    frame = signal_propagation(net, X, y, seeds=[3])
+    with pytest.warns(Warning):
+        fitted = net.fit(X, y)
+    z = X @ fitted.coefs_[0] + fitted.intercepts_[0]
+    assert frame.loc[0, "preact_std"] == pytest.approx(z.std(), rel=1e-6)
+
+
+def test_without_y_reports_hidden_layers_only(digits_all: tuple[np.ndarray, np.ndarray]) -> None:
+    X, _ = digits_all
+    frame = signal_propagation(MLPClassifier((8, 4)), X)
+    assert len(frame) == 2 and frame["grad_norm"].isna().all()
+    with pytest.raises(ConfigError, match="at least one seed"):
+        signal_propagation(MLPClassifier(), X, seeds=[])

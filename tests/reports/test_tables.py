@@ -1,0 +1,157 @@
+"""Report tables on synthetic studies whose per-seed scores are known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from initstudy.reports import (
+    compare_schemes,
+    importances,
+    learning_curves,
+    scale_response,
+    scheme_table,
+    seed_scores,
+    trials_table,
+)
+from initstudy.reports._stats import bootstrap_ci, holm
+
+from synthetic_studies import KNOWN, SEEDS, build
+
+
+def test_scheme_table_matches_recomputation(known_data):
+    table = scheme_table(known_data)
+    assert table["scheme"].tolist() == ["he_normal", "glorot_uniform", "random_normal"]
+    assert table["rank"].tolist() == [1, 2, 3]
+    runs = known_data.seed_runs
+    for _, row in table.iterrows():
+        scores = runs.loc[runs["trial_number"] == row["trial_number"], "score"].to_numpy()
+        np.testing.assert_allclose(scores, KNOWN[row["scheme"]][0][1])
+        assert row["mean"] == pytest.approx(scores.mean())
+        assert row["std"] == pytest.approx(scores.std(ddof=1))
+        assert row["iqm"] == pytest.approx(stats.trim_mean(scores, 0.25))
+        ci = bootstrap_ci(scores)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high))
+        assert row["ci_low"] < row["mean"] < row["ci_high"]
+        assert row["n_seeds"] == 5 and row["n_diverged"] == 0
+        assert row["mean_epochs"] == pytest.approx(np.mean([4, 5, 6, 7, 8]))
+    assert table.loc[0, "n_trials"] == 2 and table.loc[0, "params"] == "init_scale=1"
+
+
+def test_compare_schemes_paired_by_seed(known_data):
+    comp = compare_schemes(known_data)
+    assert len(comp) == 3
+    first = comp.iloc[0]
+    assert (first["scheme_a"], first["scheme_b"]) == ("he_normal", "glorot_uniform")
+    diff = np.array(KNOWN["he_normal"][0][1]) - np.array(KNOWN["glorot_uniform"][0][1])
+    assert first["mean_diff"] == pytest.approx(diff.mean())
+    assert first["wins"] == 5 and first["p_superiority"] == 1.0
+    assert first["verdict"] == "he_normal better"
+    # 5 seeds: no p-value is invented, the note says why
+    assert comp["p_value"].isna().all() and comp["p_holm"].isna().all()
+    assert comp["note"].str.contains("too few seeds").all()
+    noisy = comp[(comp["scheme_a"] == "he_normal") & (comp["scheme_b"] == "random_normal")].iloc[0]
+    assert noisy["wins"] == 5 and noisy["verdict"] in {"he_normal better", "within noise"}
+
+
+def test_compare_schemes_with_enough_seeds_gives_holm_p():
+    rng = np.random.default_rng(1)
+    base = rng.normal(0.9, 0.01, 8)
+    known = {"a": [(1.0, list(base + 0.03))], "b": [(1.0, list(base))], "c": [(1.0, list(base + rng.normal(0, 0.01, 8)))]}
+    data = build(known, seeds=list(range(8)))
+    comp = compare_schemes(data)
+    assert comp["p_value"].notna().all()
+    np.testing.assert_allclose(comp["p_holm"], holm(comp["p_value"]))
+    ab = comp[(comp["scheme_a"] == "a") & (comp["scheme_b"] == "b")].iloc[0]
+    assert ab["p_value"] == pytest.approx(stats.wilcoxon((base + 0.03) - base).pvalue)
+
+
+def test_compare_pairs_only_shared_seeds():
+    data = build({"a": [(1.0, [0.9, 0.8, 0.7])], "b": [(1.0, [0.5, 0.6, 0.7])]}, seeds=[1, 2, 3])
+    runs = data.seed_runs
+    keep = ~((runs["trial_number"] == 1) & (runs["seed"] == 3))
+    from initstudy.reports._load import StudyData, _seed_scores_from_runs
+
+    data = StudyData(data.study, runs[keep], _seed_scores_from_runs(runs[keep]), {}, "seed_runs")
+    row = compare_schemes(data).iloc[0]
+    assert row["n_paired"] == 2
+    assert row["mean_diff"] == pytest.approx(((0.9 - 0.5) + (0.8 - 0.6)) / 2)
+
+
+def test_minimize_direction_ranks_low_first():
+    data = build({"a": [(1.0, [0.3, 0.2, 0.25])], "b": [(1.0, [0.1, 0.15, 0.12])]}, seeds=[1, 2, 3], direction="minimize")
+    table = scheme_table(data)
+    assert table["scheme"].tolist() == ["b", "a"]
+    row = compare_schemes(data).iloc[0]
+    assert row["wins"] == 3 and row["mean_diff"] < 0 and row["verdict"] == "b better"
+
+
+def test_diverged_seeds_are_counted(known_data):
+    data = build(KNOWN, diverged={(0, 1): True, (0, 3): True})
+    row = scheme_table(data).iloc[0]
+    assert row["n_diverged"] == 2 and row["share_diverged"] == pytest.approx(0.4)
+    curves = learning_curves(data)
+    loss = curves[(curves["scheme"] == "he_normal") & (curves["curve"] == "loss")]
+    # the diverged seeds' NaN last epochs are not averaged in
+    assert loss["mean"].notna().all()
+    assert loss.set_index("epoch").loc[5, "n"] == 3
+
+
+def test_single_seed_reports_what_cannot_be_computed():
+    data = build({"a": [(1.0, [0.9])], "b": [(2.0, [0.8])]}, seeds=[7])
+    table = scheme_table(data)
+    assert table["std"].isna().all() and table["ci_low"].isna().all()
+    assert table["note"].str.contains("at least 2 seeds").all()
+    comp = compare_schemes(data)
+    assert math.isnan(comp.loc[0, "p_value"]) and comp.loc[0, "verdict"] == "cannot tell"
+    assert "too few seeds" in comp.loc[0, "note"]
+
+
+def test_trials_table_and_seed_scores(known_data):
+    trials = trials_table(known_data)
+    assert len(trials) == 5 and set(trials["state"]) == {"COMPLETE"}
+    assert {"init", "init_scale", "mean", "std", "n_diverged", "value", "n_seeds"} <= set(trials.columns)
+    assert (trials["n_seeds"] == 5).all()
+    seeds = seed_scores(known_data)
+    assert len(seeds) == 15 and seeds["seed"].tolist()[:5] == SEEDS
+
+
+def test_learning_curves_statistics(known_data):
+    curves = learning_curves(known_data)
+    he = curves[(curves["scheme"] == "he_normal") & (curves["curve"] == "eval")].set_index("epoch")
+    scores = np.array(KNOWN["he_normal"][0][1])
+    assert he.loc[1, "n"] == 5 and he.loc[8, "n"] == 1
+    assert he.loc[1, "mean"] == pytest.approx(np.mean(scores * 0.5))
+    assert he.loc[2, "std"] == pytest.approx(np.std(scores * 0.75, ddof=1))
+
+
+def test_scale_response_rows(known_data):
+    scale = scale_response(known_data)
+    assert len(scale) == 5
+    he3 = scale[(scale["scheme"] == "he_normal") & (scale["init_scale"] == 3.0)].iloc[0]
+    assert he3["mean"] == pytest.approx(np.mean(KNOWN["he_normal"][1][1]))
+    assert he3["min"] == pytest.approx(0.89) and he3["n_seeds"] == 5
+
+
+def test_importances_and_their_empty_case(known_data):
+    imp = importances(known_data)
+    assert set(imp["param"]) <= {"init", "init_scale"} and len(imp) >= 1
+    assert imp["importance"].sum() == pytest.approx(1.0)
+    one = build({"a": [(1.0, [0.9, 0.8])]}, seeds=[1, 2])
+    empty = importances(one)
+    assert empty.empty and "at least 2 complete trials" in empty.attrs["note"]
+
+
+def test_empty_study_tables_say_why():
+    import optuna
+
+    study = optuna.create_study(study_name="empty")
+    from initstudy.reports._load import StudyData, _seed_scores_from_trials
+
+    data = StudyData(study, __import__("pandas").DataFrame(), _seed_scores_from_trials(study), {}, "intermediate_values")
+    assert scheme_table(data).attrs["note"] == "the study has no complete trials"
+    assert "at least 2 schemes" in compare_schemes(data).attrs["note"]
+    assert learning_curves(data).empty

@@ -1,0 +1,116 @@
+"""Several processes opening one fresh database at the same moment and writing seed rows."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue as queue_module
+import signal
+import time
+from typing import Any
+
+import optuna
+import pytest
+
+from initstudy.storage import (
+    SeedRunRecord,
+    find_cached_runs,
+    load_seed_runs,
+    load_study_record,
+    register_study,
+    resolve_storage,
+    save_seed_runs,
+)
+
+N_WORKERS = 4
+N_TRIALS = 8
+SEEDS = (0, 1, 2)
+
+
+def _worker(url: str, index: int, barrier: Any, results: Any) -> None:
+    """Start with the others, create the tables and the study, then save rows seed by seed."""
+    try:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        barrier.wait(timeout=60)
+        storage = resolve_storage(url)
+        register_study(storage, "shared", fingerprint="fp", config={"seeds": list(SEEDS)})
+        optuna.create_study(study_name="shared", storage=storage, load_if_exists=True)
+        for trial in range(N_TRIALS):
+            number = index * 100 + trial
+            for seed in SEEDS:
+                record = SeedRunRecord(
+                    seed=seed,
+                    fold=0,
+                    run_key=f"{number}-{seed}",
+                    score=number + seed / 10,
+                    loss_curve=[1.0, 0.5],
+                )
+                save_seed_runs(storage, "shared", number, [record])
+            assert len(find_cached_runs(storage, [f"{number}-{s}" for s in SEEDS])) == len(SEEDS)
+        results.put((index, None))
+    except BaseException as error:  # reported to the test, which fails on it
+        results.put((index, repr(error)))
+
+
+def test_processes_starting_together(storage_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(N_WORKERS)
+    results = context.Queue()
+    workers = [
+        context.Process(target=_worker, args=(storage_url, i, barrier, results))
+        for i in range(N_WORKERS)
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = {}
+    for _ in workers:
+        try:
+            index, error = results.get(timeout=120)
+        except queue_module.Empty:
+            break
+        outcomes[index] = error
+    for worker in workers:
+        worker.join(timeout=30)
+    assert outcomes == {i: None for i in range(N_WORKERS)}
+    frame = load_seed_runs(storage_url, "shared")
+    assert len(frame) == N_WORKERS * N_TRIALS * len(SEEDS)
+    assert not frame.duplicated(["trial_number", "seed", "fold"]).any()
+    assert load_study_record(storage_url, "shared")["config"] == {"seeds": list(SEEDS)}
+    assert len(optuna.get_all_study_names(storage=resolve_storage(storage_url))) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("repeat", range(3))
+def test_processes_starting_together_repeatedly(sqlite_url: str, repeat: int) -> None:
+    test_processes_starting_together(sqlite_url)
+
+
+def _save_forever(url: str, started: Any) -> None:
+    """Save 400-row trials one after another until killed."""
+    storage = resolve_storage(url)
+    for trial in range(10_000):
+        records = [
+            SeedRunRecord(
+                seed=seed, fold=0, run_key=f"{trial}-{seed}", score=0.5, loss_curve=[0.25] * 50
+            )
+            for seed in range(400)
+        ]
+        save_seed_runs(storage, "killed", trial, records)
+        started.set()
+
+
+def test_killed_writer_leaves_whole_trials_only(sqlite_url: str) -> None:
+    resolve_storage(sqlite_url)
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    for attempt, delay in enumerate((0.05, 0.17, 0.31)):
+        writer = context.Process(target=_save_forever, args=(sqlite_url, started))
+        writer.start()
+        assert started.wait(60)
+        time.sleep(delay)
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.join()
+        started.clear()
+        counts = load_seed_runs(sqlite_url, "killed").groupby("trial_number").size()
+        assert (counts == 400).all(), counts[counts != 400]
+        assert len(counts) > attempt

@@ -1,0 +1,188 @@
+"""run_study / run_worker: trials, stored seeds, determinism, cache, resume, pruning, errors."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import numpy as np
+import optuna
+import pytest
+
+from initstudy.exceptions import StorageError, StudyConflictError
+from initstudy.storage import load_seed_runs
+from initstudy.study import (
+    EvaluationFailedError,
+    Interrupted,
+    StudyConfig,
+    run_study,
+    run_worker,
+)
+from initstudy.study import _evaluate
+from initstudy.study._progress import NullProgress
+from study_helpers import tiny_config
+
+def _complete(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    return [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+
+
+def test_trials_store_seeds_attrs_and_intermediate_values(sqlite_url: str) -> None:
+    study = run_study(tiny_config(sqlite_url))
+    trials = _complete(study)
+    assert len(trials) == 3
+    runs = load_seed_runs(sqlite_url, "tiny")
+    assert len(runs) == 9 and set(runs["seed"]) == {0, 1, 2}
+    for trial in trials:
+        attrs = trial.user_attrs
+        for key in ("mean", "std", "ci_low", "ci_high", "n_diverged", "fit_seconds", "n_seeds"):
+            assert type(attrs[key]) is float
+        assert attrs["aggregate"] == "mean" and attrs["n_seeds"] == 3.0
+        rows = runs[runs["trial_number"] == trial.number].sort_values("seed")
+        assert list(trial.intermediate_values) == [0, 1, 2]
+        np.testing.assert_allclose(list(trial.intermediate_values.values()), rows["score"])
+        assert trial.value == pytest.approx(rows["score"].mean())
+        assert attrs["ci_low"] <= trial.value <= attrs["ci_high"]
+    assert study.metric_names == ["accuracy, mean of 3 seeds"]
+
+
+def test_same_config_gives_identical_seed_scores(tmp_path: Any) -> None:
+    first = run_study(tiny_config(f"sqlite:///{tmp_path}/a.db"))
+    second = run_study(tiny_config(f"sqlite:///{tmp_path}/b.db"))
+    assert [t.params for t in first.trials] == [t.params for t in second.trials]
+    a = load_seed_runs(f"sqlite:///{tmp_path}/a.db", "tiny")
+    b = load_seed_runs(f"sqlite:///{tmp_path}/b.db", "tiny")
+    np.testing.assert_array_equal(a["score"], b["score"])
+    assert list(a["loss_curve"]) == list(b["loss_curve"])
+
+
+class _CountingFits:
+    """Wraps fit_seeds and counts the seeds it trains."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.seeds = 0
+        original = _evaluate.fit_seeds
+
+        def counting(estimator: Any, X: Any, y: Any, seeds: Any, **kwargs: Any) -> Any:
+            self.seeds += len(seeds)
+            return original(estimator, X, y, seeds, **kwargs)
+
+        monkeypatch.setattr(_evaluate, "fit_seeds", counting)
+
+
+def test_stored_results_are_reused_not_retrained(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fits = _CountingFits(monkeypatch)
+    first = run_study(tiny_config(sqlite_url))
+    assert fits.seeds == 9
+    second = run_study(tiny_config(sqlite_url, study_name="again"))  # same params, same seeds
+    assert fits.seeds == 9
+    assert [t.values for t in first.trials] == [t.values for t in second.trials]
+    assert len(load_seed_runs(sqlite_url, "again")) == 9  # the reused rows belong to it too
+
+
+def test_rerun_resumes_up_to_n_trials(sqlite_url: str) -> None:
+    run_study(tiny_config(sqlite_url, n_trials=2))
+    study = run_study(tiny_config(sqlite_url, n_trials=4))
+    assert len(_complete(study)) == 4 and len(study.trials) == 4
+    params = [t.params for t in study.trials]
+    assert len({tuple(sorted(p.items())) for p in params}) == 4  # the resume did not replay
+    study = run_study(tiny_config(sqlite_url, n_trials=4))
+    assert len(study.trials) == 4
+
+
+def test_new_and_resume_modes(sqlite_url: str) -> None:
+    with pytest.raises(StorageError, match="no study 'tiny' to resume"):
+        run_study(tiny_config(sqlite_url, n_trials=1), resume=True)
+    run_study(tiny_config(sqlite_url, n_trials=1))
+    fresh = run_study(tiny_config(sqlite_url, n_trials=1), resume=False)
+    assert fresh.study_name == "tiny-2"
+
+
+def test_changed_config_under_the_same_name_conflicts(sqlite_url: str) -> None:
+    run_study(tiny_config(sqlite_url, n_trials=1))
+    with pytest.raises(StudyConflictError, match="seeds"):
+        run_study(tiny_config(sqlite_url, n_trials=1, seeds=4))
+
+
+class _InterruptAfter(NullProgress):
+    """Raises SIGINT's Interrupted after a number of finished seed groups."""
+
+    def __init__(self, groups: int) -> None:
+        self.left = groups
+
+    def seeds_done(self, count: int) -> None:
+        self.left -= 1
+        if self.left == 0:
+            raise Interrupted(signal.SIGINT)
+
+
+def test_interrupt_keeps_finished_seeds_and_resume_reuses_them(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tiny_config(sqlite_url, seed_batch=1)
+    with pytest.raises(Interrupted):
+        run_study(config, progress=_InterruptAfter(5))  # trial 1 stops after 2 of 3 seeds
+    runs = load_seed_runs(sqlite_url, "tiny")
+    assert sorted(zip(runs["trial_number"], runs["seed"])) == [
+        (0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
+    fits = _CountingFits(monkeypatch)
+    study = run_study(config)
+    assert len(_complete(study)) == 3
+    interrupted, retried = study.trials[1], study.trials[2]
+    assert interrupted.state == optuna.trial.TrialState.FAIL
+    assert retried.user_attrs["requeued_from"] == 1 and retried.params == interrupted.params
+    assert fits.seeds == 1 + 3  # the missing seed of trial 1, then the last trial
+
+
+def test_wilcoxon_pruner_runs_seeds_in_groups(sqlite_url: str) -> None:
+    study = run_study(tiny_config(sqlite_url, pruner="wilcoxon", seeds=4, n_trials=4))
+    finished = [t for t in study.trials if t.state.is_finished()]
+    assert len(finished) == 4
+    runs = load_seed_runs(sqlite_url, "tiny")
+    assert runs.groupby("trial_number")["created_at"].nunique().max() >= 2  # several groups
+
+
+def test_median_pruner_reports_epochs(sqlite_url: str) -> None:
+    study = run_study(tiny_config(sqlite_url, pruner="median", n_trials=2))
+    for trial in study.trials:
+        assert len(trial.intermediate_values) == 4  # one per epoch (max_iter = 4)
+
+
+def test_multi_objective_score_and_fit_time(sqlite_url: str) -> None:
+    study = run_study(tiny_config(sqlite_url, objectives=["score", "fit_seconds"], n_trials=2))
+    assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
+    for trial in _complete(study):
+        assert trial.values[1] == pytest.approx(trial.user_attrs["fit_seconds"])
+    assert study.metric_names == ["accuracy, mean of 3 seeds", "fit seconds (all seeds)"]
+
+
+def test_grid_space_stops_at_grid_size(sqlite_url: str) -> None:
+    grid = {"grid": True, "params": {"init": ["he_normal", "zeros"], "init_scale": [1.0]}}
+    study = run_study(tiny_config(sqlite_url, space=grid, n_trials=10))
+    assert isinstance(study.sampler, optuna.samplers.GridSampler)
+    assert sorted(t.params["init"] for t in _complete(study)) == ["he_normal", "zeros"]
+
+
+def test_every_seed_failing_fails_the_trial_and_stops(sqlite_url: str) -> None:
+    config = tiny_config(sqlite_url, estimator={"hidden_layer_sizes": [8], "alpha": -1.0},
+                         n_trials=10)
+    with pytest.raises(EvaluationFailedError, match="5 trials in a row failed"):
+        run_study(config)
+    study = optuna.load_study(study_name="tiny", storage=sqlite_url)
+    assert [t.state.name for t in study.trials] == ["FAIL"] * 5
+    assert "alpha" in study.trials[0].user_attrs["error"]
+
+
+def test_worker_joins_and_finishes_the_study(sqlite_url: str) -> None:
+    run_study(tiny_config(sqlite_url, n_trials=1))
+    study = optuna.load_study(study_name="tiny", storage=sqlite_url)
+    study.set_user_attr("n_trials", 3)  # as a launch with --trials 3 would record
+    study = run_worker(sqlite_url, "tiny")
+    assert len(_complete(study)) == 3
+
+
+def test_worker_needs_a_registered_study(sqlite_url: str) -> None:
+    run_study(tiny_config(sqlite_url, n_trials=1))
+    with pytest.raises(StorageError, match="Unknown study 'tinny'"):
+        run_worker(sqlite_url, "tinny")
