@@ -5,7 +5,7 @@ ColumnTransformer into an initstudy MLP. ``InitSearchCV`` searches the init sche
 (the ``keras`` preset), training every configuration from 3 seeds on each of 3 CV folds, and
 stores everything in a SQLite file so ``initstudy report`` and the dashboard can show it.
 
-Run it (about 20 seconds on 2 cores)::
+Run it (about 10 seconds on 2 cores)::
 
     python examples/search_cv_pipeline.py
 """

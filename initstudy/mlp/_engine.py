@@ -21,10 +21,12 @@ from ._optimizers import Adam, SGD, make_optimizer
 
 __all__ = ["SeedRun", "TrainConfig", "blas_limit", "train"]
 
-# One BLAS thread when a seed's largest per-batch product is below this many multiply-adds
-# (batch * fan_in * fan_out): OpenBLAS threading costs more than it gains on small products,
-# and the free core can run another seed group or worker (measured in benchmarks/bench_fit.py).
-SINGLE_THREAD_MACS = 2_000_000
+# One BLAS thread unless a seed's largest per-batch product reaches this many multiply-adds
+# (batch * fan_in * fan_out; 2**27 is e.g. 512 x 512 x 512). Measured on the 2-core machine:
+# the medium benchmark net (batch 256, 256 x 256 layers) trains faster on one thread (0.66 s)
+# than on two (0.82 s idle, 3.5 s when other processes use the cores: OpenBLAS threads spin
+# waiting for each other), and the free core runs another seed group or another worker.
+SINGLE_THREAD_MACS = 2**27
 
 _controller: ThreadpoolController | None = None
 
@@ -108,7 +110,7 @@ class _Trainer:
         self.xval = self.yval = None
         if config.early_stopping:
             val = np.stack([r.val_idx for r in runs])
-            self.xval, self.yval = X[val], Y[val]
+            self.xval, self.yval = X[val], Y[val]  # plain X: the validation pass uses forward()
             for r in runs:
                 r.best_params = r.params.copy()
 
@@ -146,8 +148,8 @@ class _Trainer:
             xb, yb = xe[:, start : start + bs], ye[:, start : start + bs]
             loss = self.net.loss_grad(xb, yb)
             total += loss * xb.shape[1]
-            bad = ~np.isfinite(loss)
-            if bad.any():
+            if not np.isfinite(loss).all():
+                bad = ~np.isfinite(loss)
                 self._diverge(bad, total / n, n)
                 keep = ~bad
                 xe, ye, total = xe[keep], ye[keep], total[keep]

@@ -1,11 +1,16 @@
-"""Loss values per seed for the three output/loss pairs.
+"""Output activations fused with their losses, per seed.
 
 Each output activation is the canonical link of its loss, so the gradient with respect to the
-output pre-activation is ``(output - target) / batch_size`` for all three and only the loss
-value differs. Losses are returned per seed, shape ``(n_seeds,)``, in float64: the mean over
-samples of the per-sample loss. The squared error is halved and summed over outputs: the loss
-whose gradient scikit-learn's MLPRegressor follows (its reported ``loss_`` also divides by the
-number of outputs, which does not match its gradient); with one output both agree.
+output pre-activation is ``(output - target) / batch_size`` for all three; only the loss value
+differs. :data:`OUTPUT_LOSSES` functions turn the output pre-activation ``z`` into the output in
+place and return the loss per seed, shape ``(n_seeds,)``: the mean over samples of
+
+- ``log_loss`` (softmax): the exact cross-entropy, from the log-sum-exp (not clipped, so an
+  exploding network shows an exploding loss);
+- ``binary_log_loss`` (one logistic unit): ``log(1 + exp(z)) - y z``, exactly;
+- ``squared_error`` (identity): half the squared error, summed over outputs: the loss whose
+  gradient scikit-learn's MLPRegressor follows (its reported ``loss_`` also divides by the number
+  of outputs, which does not match its gradient); with one output both agree.
 """
 
 from __future__ import annotations
@@ -13,45 +18,58 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from scipy import special
 
-__all__ = ["LOSSES", "OUT_ACTIVATION_LOSS"]
-
-
-def _clip(p: np.ndarray) -> np.ndarray:
-    eps = np.finfo(p.dtype).eps
-    return np.clip(p, eps, 1 - eps)
+__all__ = ["OUTPUT_LOSSES", "OUT_ACTIVATION_LOSS"]
 
 
-def _log_loss(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Softmax cross-entropy: ``-sum(y log p) / n_samples`` per seed."""
-    terms = y * np.log(_clip(p))
-    return -terms.sum(axis=(-2, -1), dtype=np.float64) / p.shape[-2]
+def _per_seed_mean(values: np.ndarray, n: int) -> np.ndarray:
+    return values.sum(axis=(-2, -1), dtype=np.float64) / n
 
 
-def _binary_log_loss(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Binary cross-entropy of one logistic output unit per seed."""
-    p = _clip(p)
-    terms = y * np.log(p) + (1 - y) * np.log1p(-p)
-    return -terms.sum(axis=(-2, -1), dtype=np.float64) / p.shape[-2]
+def _row_max(z: np.ndarray) -> np.ndarray:
+    """``z.max(axis=-1, keepdims=True)``; column by column when rows are short (much faster)."""
+    if z.shape[-1] > 32:
+        return z.max(axis=-1, keepdims=True)
+    top = z[..., :1].copy()
+    for j in range(1, z.shape[-1]):
+        np.maximum(top, z[..., j : j + 1], out=top)
+    return top
 
 
-def _squared_loss(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Half squared error, summed over outputs, averaged over samples, per seed."""
-    diff = p - y
+def _softmax_log_loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    n = z.shape[-2]
+    z -= _row_max(z)
+    target = _per_seed_mean(z * y, n)
+    np.exp(z, out=z)
+    total = np.matmul(z, np.ones((z.shape[-1], 1), dtype=z.dtype))
+    z /= total
+    return _per_seed_mean(np.log(total), n) - target
+
+
+def _logistic_log_loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    n = z.shape[-2]
+    loss = _per_seed_mean(np.logaddexp(0, z) - z * y, n)
+    special.expit(z, out=z)
+    return loss
+
+
+def _squared_error(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    diff = z - y
     diff *= diff
-    return 0.5 * diff.sum(axis=(-2, -1), dtype=np.float64) / p.shape[-2]
+    return 0.5 * _per_seed_mean(diff, z.shape[-2])
 
 
-LOSSES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "log_loss": _log_loss,
-    "binary_log_loss": _binary_log_loss,
-    "squared_error": _squared_loss,
+OUTPUT_LOSSES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "softmax": _softmax_log_loss,
+    "logistic": _logistic_log_loss,
+    "identity": _squared_error,
 }
-"""Loss functions by name: ``loss(targets, outputs) -> ndarray[n_seeds]``."""
+"""By output activation: ``loss(z, y)`` makes ``z`` the output in place and returns the loss per seed."""
 
 OUT_ACTIVATION_LOSS: dict[str, str] = {
     "softmax": "log_loss",
     "logistic": "binary_log_loss",
     "identity": "squared_error",
 }
-"""The loss paired with each output activation."""
+"""The name of the loss paired with each output activation."""

@@ -1,11 +1,14 @@
 """The stacked network: one flat parameter buffer for many seeds, batched forward/backward.
 
 Parameters of ``n_seeds`` networks of identical architecture live in one
-``(n_seeds, n_params)`` array; each seed's row holds every kernel first (layer by layer,
-row-major ``(fan_in, fan_out)``) and then every bias. Per-layer views of shape
-``(n_seeds, fan_in, fan_out)`` and ``(n_seeds, 1, fan_out)`` alias that buffer, so the
-forward and backward passes are one ``np.matmul`` on the stack per layer and the optimizer
-updates the whole buffer at once. Gradients use the same layout.
+``(n_seeds, n_params)`` array; each seed's row holds, layer by layer, the kernel (row-major
+``(fan_in, fan_out)``) followed by the bias as one more row. Per-layer kernel views
+``(n_seeds, fan_in, fan_out)`` and bias views ``(n_seeds, 1, fan_out)`` alias that buffer, so a
+layer's forward pass is one ``np.matmul`` on the stack plus a broadcast bias add, the backward
+pass two ``np.matmul`` per layer (the bias gradient is ``ones @ delta``), and the optimizer
+updates the whole buffer at once. Gradients use the same layout. (Appending a column of ones to
+the activations would fold the bias into the product, but makes every activation write strided:
+measured slower.)
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._activations import ACTIVATIONS, OUT_ACTIVATIONS
-from ._losses import LOSSES, OUT_ACTIVATION_LOSS
+from ._losses import OUTPUT_LOSSES
 
 __all__ = ["Layout", "StackedNet", "forward"]
 
 
 class Layout:
     """Where each layer's kernel and bias sit in a seed's flat parameter row.
+
+    Layer ``i`` occupies one block of ``(fan_in + 1) * fan_out`` values: the kernel's rows, then
+    the bias as one more row.
 
     Parameters
     ----------
@@ -32,40 +38,36 @@ class Layout:
     def __init__(self, sizes: Sequence[int]) -> None:
         self.sizes = tuple(int(s) for s in sizes)
         self.shapes = list(zip(self.sizes[:-1], self.sizes[1:]))
-        starts, pos = [], 0
+        self._starts, pos = [], 0
         for fan_in, fan_out in self.shapes:
-            starts.append(pos)
-            pos += fan_in * fan_out
-        self.n_weights = pos
-        self._w_starts = starts
-        self._b_starts = []
-        for _, fan_out in self.shapes:
-            self._b_starts.append(pos)
-            pos += fan_out
+            self._starts.append(pos)
+            pos += (fan_in + 1) * fan_out
         self.n_params = pos
+
+    def blocks(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Per-layer ``(K, fan_in + 1, fan_out)`` views: the kernel rows, then the bias row."""
+        k = flat.shape[0]
+        views = [flat[:, s : s + (fi + 1) * fo].reshape(k, fi + 1, fo) for s, (fi, fo) in zip(self._starts, self.shapes)]
+        if flat.size and views and not np.shares_memory(views[0], flat):
+            raise RuntimeError("internal error: parameter views must alias the flat buffer")
+        return views
 
     def views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Per-layer ``(K, fan_in, fan_out)`` kernel and ``(K, 1, fan_out)`` bias views."""
-        k = flat.shape[0]
-        coefs, intercepts = [], []
-        for (fan_in, fan_out), ws, bs in zip(self.shapes, self._w_starts, self._b_starts):
-            w = flat[:, ws : ws + fan_in * fan_out].reshape(k, fan_in, fan_out)
-            b = flat[:, bs : bs + fan_out].reshape(k, 1, fan_out)
-            coefs.append(w)
-            intercepts.append(b)
-        if flat.size and coefs and not np.shares_memory(coefs[0], flat):
-            raise RuntimeError("internal error: parameter views must alias the flat buffer")
-        return coefs, intercepts
+        blocks = self.blocks(flat)
+        return [b[:, :-1] for b in blocks], [b[:, -1:] for b in blocks]
 
     def pack(self, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], dtype: type) -> np.ndarray:
         """One seed's flat row from its per-layer kernels and biases."""
-        parts = [np.asarray(c).ravel() for c in coefs] + [np.asarray(b).ravel() for b in intercepts]
+        parts = []
+        for coef, bias in zip(coefs, intercepts):
+            parts += [np.asarray(coef).ravel(), np.asarray(bias).ravel()]
         return np.concatenate(parts).astype(dtype, copy=False)
 
     def unpack(self, row: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Copies of one seed's kernels ``(fan_in, fan_out)`` and biases ``(fan_out,)``."""
         coefs, intercepts = self.views(row[np.newaxis].copy())
-        return [c[0] for c in coefs], [b[0, 0] for b in intercepts]
+        return [np.ascontiguousarray(c[0]) for c in coefs], [b[0, 0].copy() for b in intercepts]
 
 
 def forward(
@@ -106,30 +108,35 @@ class StackedNet:
     activation, out_activation : str
         Hidden and output activation names.
     alpha : float
-        L2 penalty, ``alpha * ||W||^2 / (2 batch_size)`` added to each batch loss.
+        L2 penalty, ``alpha * ||W||^2 / (2 batch_size)`` added to each batch loss (kernels only).
     """
 
     def __init__(self, layout: Layout, params: np.ndarray, activation: str,
                  out_activation: str, alpha: float) -> None:
         self.layout = layout
         self.activation = ACTIVATIONS[activation]
-        self.out_activation = OUT_ACTIVATIONS[out_activation]
-        self.loss = LOSSES[OUT_ACTIVATION_LOSS[out_activation]]
+        self.output_loss = OUTPUT_LOSSES[out_activation]
         self.alpha = alpha
         self._bind(params)
 
     def _bind(self, params: np.ndarray, grads: np.ndarray | None = None) -> None:
         self.params = params
         self.grads = np.zeros_like(params) if grads is None else grads
+        self.blocks = self.layout.blocks(params)
+        self.grad_blocks = self.layout.blocks(self.grads)
         self.coefs, self.intercepts = self.layout.views(params)
         self.coef_grads, self.intercept_grads = self.layout.views(self.grads)
+        self._coefs_t = [np.swapaxes(w, -1, -2) for w in self.coefs]
         self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]] = {}
+        self._ones: dict[int, np.ndarray] = {}
+        self._acts_t: dict[int, list[np.ndarray]] = {}
 
     def select(self, keep: np.ndarray) -> None:
         """Keep only the seeds at positions ``keep`` (the others finished), gradients included."""
         self._bind(self.params[keep], self.grads[keep])
 
     def _buffers_for(self, n: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+        """Pre-activations, activations and deltas for a batch of ``n`` (plus a row of ones)."""
         if n not in self._buffers:
             k, dtype = self.params.shape[0], self.params.dtype
             fans = [fo for _, fo in self.layout.shapes]
@@ -137,6 +144,8 @@ class StackedNet:
             a = [np.empty((k, n, fo), dtype=dtype) for fo in fans[:-1]]
             d = [np.empty((k, n, fo), dtype=dtype) for fo in fans[:-1]]
             self._buffers[n] = (z, a, d)
+            self._ones[n] = np.ones((1, n), dtype=dtype)
+            self._acts_t[n] = [np.swapaxes(v, -1, -2) for v in a]
         return self._buffers[n]
 
     def loss_grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -147,36 +156,39 @@ class StackedNet:
         """
         n = x.shape[-2]
         zs, acts, deltas = self._buffers_for(n)
-        last = len(zs) - 1
         a = x
         for i, (w, b, z) in enumerate(zip(self.coefs, self.intercepts, zs)):
             np.matmul(a, w, out=z)
             z += b
-            if i < last:
+            if i < len(acts):
                 self.activation.forward(z, acts[i])
                 a = acts[i]
-        out = zs[last]
-        self.out_activation(out, out)
-        loss = self.loss(y, out)
+        out = zs[-1]
+        loss = self.output_loss(out, y)
+        out -= y
+        out *= 1.0 / n
+        self._backward(x, zs, acts, deltas, out, n)
         if self.alpha:
-            w = self.params[:, : self.layout.n_weights]
-            loss += (0.5 * self.alpha / n) * np.einsum("kp,kp->k", w, w, dtype=np.float64)
-        delta = out
-        delta -= y
-        delta *= 1.0 / n
-        self._backward(x, zs, acts, deltas, delta)
-        if self.alpha:
-            nw = self.layout.n_weights
-            self.grads[:, :nw] += (self.alpha / n) * self.params[:, :nw]
+            loss += self._l2(n)
         return loss
 
+    def _l2(self, n: int) -> np.ndarray:
+        """Add the L2 gradient of every kernel; return the L2 loss term per seed."""
+        scale = self.alpha / n
+        penalty = np.zeros(self.params.shape[0])
+        for w, g in zip(self.coefs, self.coef_grads):
+            penalty += np.einsum("kij,kij->k", w, w)
+            g += scale * w
+        return 0.5 * scale * penalty
+
     def _backward(self, x: np.ndarray, zs: list[np.ndarray], acts: list[np.ndarray],
-                  deltas: list[np.ndarray], delta: np.ndarray) -> None:
+                  deltas: list[np.ndarray], delta: np.ndarray, n: int) -> None:
+        ones, acts_t = self._ones[n], self._acts_t[n]
         for i in range(len(zs) - 1, -1, -1):
-            prev = x if i == 0 else acts[i - 1]
-            np.matmul(np.swapaxes(prev, -1, -2), delta, out=self.coef_grads[i])
-            np.sum(delta, axis=-2, keepdims=True, out=self.intercept_grads[i])
+            prev_t = np.swapaxes(x, -1, -2) if i == 0 else acts_t[i - 1]
+            np.matmul(prev_t, delta, out=self.coef_grads[i])
+            np.matmul(ones, delta, out=self.intercept_grads[i])
             if i > 0:
-                np.matmul(delta, np.swapaxes(self.coefs[i], -1, -2), out=deltas[i - 1])
+                np.matmul(delta, self._coefs_t[i], out=deltas[i - 1])
                 self.activation.backward(zs[i - 1], acts[i - 1], deltas[i - 1])
                 delta = deltas[i - 1]

@@ -138,6 +138,11 @@ def _probe(url: sa.URL, engine_kwargs: dict[str, Any], shown: str) -> None:
         raise StorageError(
             f"Cannot connect to the study database at {shown} (password hidden): {reason}"
         ) from e
+    _refuse_newer(version, shown)
+
+
+def _refuse_newer(version: int | None, shown: str) -> None:
+    """Refuse a database whose initstudy tables were written by a newer initstudy."""
     if version is not None and version > SCHEMA_VERSION:
         raise StorageError(
             f"The study database at {shown} was written by a newer initstudy (schema {version}; "
@@ -180,7 +185,11 @@ def _adopt(storage: BaseStorage, read_only: bool) -> RDBStorage:
         )
     _ENGINES.add(backend.engine)
     if not read_only and backend.engine not in _READY and backend.engine not in _READ_ONLY:
-        with database_errors(display_url(backend.url), "create initstudy's tables"):
+        shown = display_url(backend.url)
+        with database_errors(shown, "create initstudy's tables in"):
+            with backend.engine.connect() as connection:
+                version = stored_schema_version(connection)
+            _refuse_newer(version, shown)
             create_tables(backend.engine)
         _READY.add(backend.engine)
     return backend

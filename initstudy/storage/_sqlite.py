@@ -20,6 +20,7 @@ __all__ = ["check_sqlite_file", "read_only_url", "sqlite_path"]
 
 _MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
+_STUDY_TABLES = {"studies", "version_info", "alembic_version", "initstudy_meta"}
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
@@ -73,11 +74,17 @@ def _read_only_check(path: Path) -> str | None:
     engine = sa.create_engine(read_only_url(str(path)), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+            tables = set(sa.inspect(connection).get_table_names())
     except sa.exc.SQLAlchemyError as e:
         return f"SQLite cannot read it ({getattr(e, 'orig', e)})"
     finally:
         engine.dispose()
+    if tables and not tables & _STUDY_TABLES:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        return (
+            f"it is a SQLite database of another program (tables: {shown}); initstudy only "
+            "writes to new or empty files and to its own study databases"
+        )
     return None
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
 from optuna.storages import RDBStorage
-from optuna.study._frozen import FrozenStudy
 from optuna.trial import TrialState
 from sqlalchemy import orm
 
@@ -22,6 +21,9 @@ from ._models import (
 )
 from ._records import canonical_json
 from ._resolve import StorageLike, display_url, opened
+
+if TYPE_CHECKING:
+    from optuna.study._frozen import FrozenStudy  # what RDBStorage.get_all_studies returns
 
 __all__ = [
     "STUDY_COLUMNS",

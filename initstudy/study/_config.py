@@ -26,8 +26,10 @@ from typing import Any
 import optuna
 
 from initstudy.exceptions import ConfigError, unknown_name_error
+from initstudy.searchspaces import get_space
 from initstudy.study._aggregates import AGGREGATES
 from initstudy.study._estimators import ESTIMATORS, check_estimator_params
+from initstudy.study._evaluate import check_seeds
 from initstudy.study._validation import validation_key
 
 if sys.version_info >= (3, 11):
@@ -173,9 +175,7 @@ class StudyConfig:
         self._validate()
 
     def _validate(self) -> None:
-        from initstudy.study._evaluate import _check_seeds
-
-        _check_seeds(self.seeds)
+        check_seeds(self.seeds)
         _check_int("n_trials", self.n_trials, 1)
         _check_int("jobs", self.jobs, 1)
         _check_int("heartbeat_interval", self.heartbeat_interval, 1)
@@ -227,7 +227,9 @@ class StudyConfig:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, base_dir: str | Path | None = None) -> StudyConfig:
+    def from_dict(
+        cls, data: Mapping[str, Any], *, base_dir: str | Path | None = None
+    ) -> StudyConfig:
         """Build a config from the TOML structure (sections, see the module docstring).
 
         Parameters
@@ -253,7 +255,9 @@ class StudyConfig:
             if section not in valid:
                 raise unknown_name_error("config section", section, valid)
             if not isinstance(values, Mapping):
-                raise ConfigError(f"The config section [{section}] must be a table. Got {values!r}.")
+                raise ConfigError(
+                    f"The config section [{section}] must be a table. Got {values!r} instead."
+                )
             kwargs.update(_SECTION_READERS.get(section, _read_plain)(section, dict(values)))
         if base_dir is not None:
             kwargs = _resolve_paths(kwargs, Path(base_dir))
@@ -293,8 +297,6 @@ class StudyConfig:
         -------
         dict
         """
-        from initstudy.searchspaces import get_space
-
         out: dict[str, Any] = {section: {} for section in _SECTIONS}
         for section, keys in _SECTIONS.items():
             for key, attr in keys.items():

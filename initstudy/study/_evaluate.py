@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import ThreadpoolController
 
 from initstudy.exceptions import ConfigError, DivergenceWarning, unknown_name_error
 from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds
@@ -34,7 +35,7 @@ from initstudy.study._aggregates import AGGREGATES, default_penalty
 from initstudy.study._records import EvaluationResult, SeedRecord
 from initstudy.study._validation import ValidationSpec, make_splits
 
-__all__ = ["SeedCache", "evaluate"]
+__all__ = ["SeedCache", "check_seeds", "evaluate"]
 
 #: Exceptions of a fit or a score that are recorded as the seed's error instead of raised.
 DATA_ERRORS: tuple[type[BaseException], ...] = (
@@ -156,6 +157,16 @@ def _failed(seeds: Sequence[int], fold: _Fold, error: BaseException, seconds: fl
             for s in seeds]
 
 
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def _one_blas_thread() -> Any:
+    """Limit BLAS to one thread: scoring small validation sets with two threads is slower."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
 def _fit_stacked(
     estimator: Any, fold: _Fold, seeds: list[int], scorer: Scorer, callback: EpochCallback | None
 ) -> list[SeedRecord]:
@@ -169,7 +180,8 @@ def _fit_stacked(
     except DATA_ERRORS as e:
         return _failed(seeds, fold, e, (time.perf_counter() - start) / len(seeds))
     seconds = (time.perf_counter() - start) / len(seeds)
-    return [_record(est, seed, fold, seconds, scorer) for est, seed in zip(fitted, seeds)]
+    with _one_blas_thread():
+        return [_record(est, seed, fold, seconds, scorer) for est, seed in zip(fitted, seeds)]
 
 
 def _fit_clones(
@@ -190,7 +202,8 @@ def _fit_clones(
     return records
 
 
-def _check_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
+def check_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
+    """The seeds as a tuple (a count ``n`` means ``0 .. n-1``); ConfigError when invalid."""
     values = tuple(range(seeds)) if isinstance(seeds, (int, np.integer)) else tuple(seeds)
     if not values or len(set(values)) != len(values) or not all(
         isinstance(s, (int, np.integer)) and s >= 0 for s in values
@@ -303,7 +316,7 @@ def evaluate(
     >>> len(result.records), result.n_diverged
     (3, 0)
     """
-    seed_tuple = _check_seeds(seeds)
+    seed_tuple = check_seeds(seeds)
     task = "classification" if is_classifier(estimator) else "regression"
     X, y = np.asarray(X), np.asarray(y)
     scorer = _make_scorer(scoring)

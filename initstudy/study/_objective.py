@@ -10,8 +10,9 @@ Pruning modes (decided by the pruner):
   test expects;
 - ``MedianPruner`` (per-epoch mode): the mean validation score of the first seed group is
   reported after every epoch (step = epoch) and all seeds stop when the pruner says so. The
-  per-seed scores are then only in the stored seed rows, not intermediate values. Rows of a trial stopped this way are stored with ``error = "pruned at epoch N"`` so they
-  are never reused as finished results.
+  per-seed scores are then only in the stored seed rows, not intermediate values. Rows of
+  a trial stopped this way are stored with ``error = "pruned at epoch N"`` so they are never
+  reused as finished results.
 
 Every trial gets the user attributes of :meth:`EvaluationResult.user_attrs` (plain floats,
 so optuna-dashboard can sort and plot them).

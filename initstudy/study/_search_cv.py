@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import optuna
+from optuna.trial import FrozenTrial, TrialState
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
@@ -46,6 +47,17 @@ def _search_estimator_has(attr: str) -> Callable[[InitSearchCV], bool]:
         return True
 
     return check
+
+
+def _trial_params(space: Any, layout: EstimatorLayout, trial: FrozenTrial) -> dict[str, Any]:
+    """A trial's estimator parameters; {} for an unfinished trial whose draw was cut short
+    (e.g. one killed before its parameters were drawn, failed on resume)."""
+    try:
+        return layout.address(space.estimator_params(trial.params))
+    except ConfigError:
+        if trial.state == TrialState.COMPLETE:
+            raise
+        return {}
 
 
 class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
@@ -103,19 +115,27 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
     study_name : str or None, default=None
         None gives a fresh name at every fit (``initsearchcv-<time>-<random>``), so a second
         fit never adds trials to the first fit's study. A name with a storage resumes that
-        study (its configuration must match, else ``StudyConflictError``).
+        study (its configuration must match, else ``StudyConflictError``); trials left running
+        by a killed fit are failed and their parameters run again.
     refit : bool, default=True
-        Refit the best parameters on all the data with the first seed (``best_seed_``).
+        Refit the best parameters on all the data with the first seed (``best_seed_``), not
+        the seed that scored best: the differences between seeds are noise, and a lucky seed
+        keeps no luck on other data.
     random_state : int or None, default=None
         Offset of the seeds and seed of the default sampler (None: unseeded sampler).
     n_jobs : int or None, default=None
         Processes (joblib) running the CV splits of a seed batch in parallel; None or 1 runs
-        them here. Trials stay sequential (each trial's sampler sees the previous ones).
+        them here. Trials stay sequential (each trial's sampler sees the previous ones), and
+        only this process writes to the storage. Worth it only when one split takes seconds:
+        starting the workers and copying the data costs seconds (threads would not help: the
+        training is mostly Python-level NumPy calls holding the GIL).
     error_score : "raise" or float, default=nan
         Score of a fit (or score) that raises; "raise" re-raises. A diverged seed scores the
         metric's worst value when known (0 for accuracy, -1 for R^2), else ``error_score``.
     verbose : int, default=0
-        0: quiet; 1 or more: Optuna's log line per trial.
+        0: quiet; 1 or more: Optuna's log line per trial. The search's own fits never warn
+        (a ConvergenceWarning from each of the n_seeds x n_splits fits of every trial is
+        noise; diverged seeds are counted in ``n_diverged``); the refit's warnings show.
 
     Attributes
     ----------
@@ -159,14 +179,18 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.neural_network import MLPClassifier
-    >>> from optuna.distributions import FloatDistribution
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from initstudy.mlp import MLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> search = InitSearchCV(MLPClassifier(max_iter=300),
-    ...                       {"alpha": FloatDistribution(1e-5, 1e-1, log=True)},
-    ...                       n_trials=2, n_seeds=2, random_state=0).fit(X, y)
+    >>> pipe = make_pipeline(StandardScaler(), MLPClassifier((16,), tol=1e-2))
+    >>> space = {"params": {"init": ["he_normal", "orthogonal"],
+    ...                     "init_scale": {"low": 0.5, "high": 2.0, "log": True}}}
+    >>> search = InitSearchCV(pipe, space, n_trials=3, n_seeds=2, random_state=0).fit(X, y)
     >>> sorted(search.best_params_)
-    ['alpha']
+    ['mlpclassifier__init', 'mlpclassifier__init_scale']
+    >>> search.cv_results_["seed1_test_score"].shape
+    (3,)
     """
 
     def __init__(
@@ -217,7 +241,7 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
         return tags
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None) -> InitSearchCV:
+    def fit(self, X: Any, y: Any = None, *, groups: Any = None) -> InitSearchCV:
         """Run the search, then refit the best parameters on all data (``refit=True``).
 
         Parameters
@@ -226,6 +250,9 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
             Training data, passed to the estimator as it is (a DataFrame keeps its columns).
         y : array-like of shape (n_samples,)
             Targets.
+        groups : array-like of shape (n_samples,), optional
+            Group labels for a group-aware ``cv`` splitter (e.g. ``GroupKFold``). Other fit
+            parameters (``sample_weight``) are not routed.
 
         Returns
         -------
@@ -251,7 +278,7 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
         space = resolve_space(self.space)
         self.seeds_ = [(self.random_state or 0) + i for i in range(self.n_seeds)]
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        splits = list(cv.split(X, y))
+        splits = list(cv.split(X, y, groups))
         self.n_splits_ = len(splits)
         self.scorer_ = check_scoring(self.estimator, self.scoring)
         self.multimetric_ = False
@@ -281,7 +308,7 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
         trials = finished_trials(self.study_)
         raise_or_warn_failures(trials, self.error_score)
         layout = EstimatorLayout.of(self.estimator)
-        params = [layout.address(space.estimator_params(t.params)) for t in trials]
+        params = [_trial_params(space, layout, t) for t in trials]
         self.cv_results_ = build_cv_results(trials, params, self.n_seeds, self.n_splits_)
         values = self.cv_results_["aggregate_test_score"]
         self.best_index_ = int(np.nanargmax(values))
@@ -343,15 +370,9 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
     @property
     def n_features_in_(self) -> int:
         """Number of features seen by ``best_estimator_``."""
-        try:
-            return self._best().n_features_in_
-        except Exception as e:
-            raise AttributeError(f"n_features_in_ is not available: {e}") from e
+        return self._best().n_features_in_
 
     @property
     def feature_names_in_(self) -> np.ndarray:
         """Feature names seen by ``best_estimator_`` (DataFrame input only)."""
-        try:
-            return self._best().feature_names_in_
-        except Exception as e:
-            raise AttributeError(f"feature_names_in_ is not available: {e}") from e
+        return self._best().feature_names_in_

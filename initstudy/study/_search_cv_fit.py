@@ -154,6 +154,7 @@ class SeedRun:
     score_seconds: float
     loss_curve: list[float] | None
     error: str | None
+    eval_curve: list[float] | None = None
 
 
 def transform_split(
@@ -223,8 +224,9 @@ def _fit_final(final: BaseEstimator, split: SplitData, seeds: Sequence[int]) -> 
         # (as in ``evaluate``); the refit's warnings are shown.
         warnings.simplefilter("ignore", DivergenceWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if isinstance(final, BATCHED_ESTIMATORS):
-            return fit_seeds(final, split.X_train, split.y_train, list(seeds))
+        if isinstance(final, BATCHED_ESTIMATORS):  # with the test part's score per epoch
+            return fit_seeds(final, split.X_train, split.y_train, list(seeds),
+                             eval_set=(split.X_test, split.y_test))
         return [
             clone(final).set_params(random_state=seed).fit(split.X_train, split.y_train)
             for seed in seeds
@@ -242,12 +244,11 @@ def _score_fit(
 ) -> SeedRun:
     """Score one fitted seed on the split's test part."""
     n_iter = getattr(estimator, "n_iter_", None)
-    curve = getattr(estimator, "loss_curve_", None)
-    curve = None if curve is None else [float(value) for value in curve]
     n_iter = None if n_iter is None else int(n_iter)
+    curve, evals = _curve(estimator, "loss_curve_"), _curve(estimator, "eval_scores_")
     if getattr(estimator, "diverged_", False):
         return SeedRun(seed, split.fold, float(diverged_score), True, n_iter, fit_seconds, 0.0,
-                       curve, None)
+                       curve, None, evals)
     start = time.perf_counter()
     try:
         score, error = float(scorer(estimator, split.X_test, split.y_test)), None
@@ -256,7 +257,13 @@ def _score_fit(
             raise
         score, error = float(error_score), _error_text(e)
     return SeedRun(seed, split.fold, score, False, n_iter, fit_seconds,
-                   time.perf_counter() - start, curve, error)
+                   time.perf_counter() - start, curve, error, evals)
+
+
+def _curve(estimator: Any, attribute: str) -> list[float] | None:
+    """A per-epoch curve of a fitted estimator as floats (None when it has none)."""
+    values = getattr(estimator, attribute, None)
+    return None if values is None else [float(value) for value in values]
 
 
 def _failed_run(seed: int, fold: int, seconds: float, error: str, error_score: float | str) -> SeedRun:

@@ -135,7 +135,8 @@ class SearchObjective:
         """A stored run as this search scores it (a diverged seed gets its penalty)."""
         score = self.diverged_score if record.diverged else record.score
         return SeedRun(record.seed, record.fold, score, record.diverged, record.n_iter,
-                       record.fit_seconds, 0.0, list(record.loss_curve), record.error)
+                       record.fit_seconds, 0.0, list(record.loss_curve), record.error,
+                       list(record.eval_curve))
 
 
 def _empty_scores(n_seeds: int, n_splits: int, preprocessing_seconds: list[float]) -> TrialScores:
@@ -177,6 +178,7 @@ def _to_record(run: SeedRun) -> SeedRecord:
         fold=run.fold,
         score=math.nan if failed else run.score,
         loss_curve=tuple(run.loss_curve or ()),
+        eval_curve=tuple(run.eval_curve or ()),
         n_iter=run.n_iter or 0,
         fit_seconds=run.fit_seconds,
         diverged=run.diverged,

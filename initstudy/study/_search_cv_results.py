@@ -92,10 +92,17 @@ def resolve_space(space: Any) -> SearchSpace | DistributionSpace:
     anything else (a preset name, a TOML path, a space dict, a SearchSpace) goes through
     :func:`initstudy.searchspaces.get_space`.
     """
-    if isinstance(space, Mapping) and space and all(
-        isinstance(d, BaseDistribution) for d in space.values()
-    ):
-        return DistributionSpace(space)
+    if isinstance(space, Mapping) and space:
+        kinds = [isinstance(d, BaseDistribution) for d in space.values()]
+        if all(kinds):
+            return DistributionSpace(space)
+        if any(kinds):
+            raise ConfigError(
+                "A space dict is either {name: optuna distribution} or a search-space table "
+                "({'params': {...}}), not a mix. Got distributions for "
+                f"{sorted(k for k, d in zip(space, kinds) if d)} and other values for "
+                f"{sorted(k for k, d in zip(space, kinds) if not d)}."
+            )
     return get_space(space)
 
 

@@ -25,7 +25,7 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import FitFailedWarning
 
 from initstudy.exceptions import ConfigError
-from initstudy.storage import register_study, resolve_storage
+from initstudy.storage import fail_stale_trials, register_study, resolve_storage
 from initstudy.study._aggregates import default_penalty
 from initstudy.study._datasets import dataset_fingerprint
 from initstudy.study._objective import _AGGREGATE_WORDS
@@ -42,6 +42,7 @@ __all__ = [
     "open_study",
     "optuna_verbosity",
     "raise_or_warn_failures",
+    "scoring_text",
     "search_fingerprint",
     "trials_to_run",
 ]
@@ -103,7 +104,7 @@ def _config(search: InitSearchCV, space: Any, X: Any, validation: str) -> dict[s
         "evaluation": {
             "validation": validation,
             "n_splits": search.n_splits_,
-            "scoring": search.scoring if isinstance(search.scoring, str) else repr(search.scoring),
+            "scoring": scoring_text(search.scoring),
             "aggregate": search.aggregate,
             "error_score": str(search.error_score),
         },
@@ -131,19 +132,29 @@ def open_study(
         return optuna.create_study(**kwargs)
     rdb = resolve_storage(search.storage)
     task = _task(search.estimator)
-    validation = f"splits:{splits_key(splits)};scoring:{_config_scoring(search.scoring)}"
+    validation = f"splits:{splits_key(splits)};scoring:{scoring_text(search.scoring)}"
     fingerprint = search_fingerprint(X, y, task)
     register_study(rdb, name, fingerprint=fingerprint,
                    config=_config(search, space, X, validation))
     study = optuna.create_study(storage=rdb, load_if_exists=True, **kwargs)
+    fail_stale_trials(rdb, name)  # a killed earlier fit's trials are failed and queued again
     _name_objective(study, _objective_name(search))
     objective.storage, objective.study_name = rdb, name
     objective.fingerprint, objective.validation = fingerprint, validation
     return study
 
 
-def _config_scoring(scoring: Any) -> str:
-    return scoring if isinstance(scoring, str) or scoring is None else repr(scoring)
+def scoring_text(scoring: Any) -> str | None:
+    """A stable text of ``scoring`` for the stored config and the run keys: a name as it is, a
+    function as its module, name and bytecode hash (no memory address), a scorer object as
+    its repr."""
+    if scoring is None or isinstance(scoring, str):
+        return scoring
+    code = getattr(scoring, "__code__", None)
+    if code is not None:
+        digest = hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:16]
+        return f"{scoring.__module__}.{scoring.__qualname__}:{digest}"
+    return repr(scoring)
 
 
 def _name_objective(study: optuna.Study, name: str) -> None:

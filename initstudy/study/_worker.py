@@ -1,9 +1,10 @@
 """One worker's loop: run trials until the study holds ``n_trials`` finished ones.
 
 Counting. A study is done when it holds ``n_trials`` finished (COMPLETE or PRUNED) trials.
-Before a trial (at most once per heartbeat interval) the worker fails dead trials (``storage.fail_stale_trials``: no heartbeat
-within the grace period, including trials killed between ``ask()`` and their first heartbeat;
-their parameters are queued again as WAITING trials). It starts a trial only while finished +
+Before a trial (at most once per heartbeat interval) the worker fails dead trials
+(``storage.fail_stale_trials``: no heartbeat within the grace period, including trials killed
+between ``ask()`` and their first heartbeat; their parameters are queued again as WAITING
+trials). It starts a trial only while finished +
 RUNNING + WAITING trials number fewer than ``n_trials`` (or a WAITING trial is there to take);
 while other workers' trials fill the study it waits for them. After ``ask()`` it checks its
 trial's rank: a trial with ``n_trials`` live trials numbered before it lost a race with

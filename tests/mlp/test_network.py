@@ -45,8 +45,9 @@ def test_views_alias_the_flat_buffer() -> None:
     coefs, intercepts = layout.views(flat)
     coefs[1][1] += 1.0
     intercepts[0][0] += 2.0
-    assert layout.n_params == 3 * 4 + 4 * 2 + 4 + 2
+    assert layout.n_params == (3 + 1) * 4 + (4 + 1) * 2
     assert flat[1].sum() == 8.0 and flat[0].sum() == 8.0
+    assert np.shares_memory(layout.blocks(flat)[0], flat) and layout.blocks(flat)[0][0, 3].sum() == 8.0
     row_coefs, row_bias = layout.unpack(flat[1])
     assert [c.shape for c in row_coefs] == [(3, 4), (4, 2)] and row_bias[0].shape == (4,)
 

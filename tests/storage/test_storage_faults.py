@@ -8,8 +8,10 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
+import optuna
 import pytest
 
 from initstudy.exceptions import ConfigError, StorageError, StudyConflictError
@@ -38,7 +40,10 @@ def _study_file(path: Path) -> Path:
     ]
     save_seed_runs(storage, "s", 0, records)
     storage.engine.dispose()
-    with sqlite3.connect(path) as connection:  # fold the WAL in: one self-contained file
+    with (
+        closing(sqlite3.connect(path)) as connection,
+        connection,
+    ):  # fold the WAL in: one self-contained file
         connection.execute("PRAGMA journal_mode=DELETE")
     return path
 
@@ -77,6 +82,13 @@ def test_damaged_schema_page(tmp_path: Path) -> None:
     data[100:4096] = b"\xff" * (4096 - 100)
     path.write_bytes(bytes(data))
     _refused(path, "SQLite cannot read it")
+
+
+def test_sqlite_database_of_another_program(tmp_path: Path) -> None:
+    path = tmp_path / "study.db"
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    _refused(path, r"a SQLite database of another program \(tables: invoices\)")
 
 
 def test_empty_file_becomes_a_database(tmp_path: Path) -> None:
@@ -123,12 +135,25 @@ def test_read_only_folder(tmp_path: Path) -> None:
 
 def test_newer_schema(tmp_path: Path) -> None:
     path = _study_file(tmp_path / "study.db")
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection, connection:
         connection.execute(
             "UPDATE initstudy_meta SET value = ? WHERE key = ?", ("99", "schema_version")
         )
     error = _refused(path, r"written by a newer initstudy \(schema 99")
     assert "upgrade initstudy" in str(error)
+
+
+def test_newer_schema_through_a_storage_object(tmp_path: Path) -> None:
+    path = _study_file(tmp_path / "study.db")
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("UPDATE initstudy_meta SET value = '7' WHERE key = 'schema_version'")
+    plain = optuna.storages.RDBStorage(f"sqlite:///{path}")
+    with pytest.raises(StorageError, match=r"newer initstudy \(schema 7"):
+        save_seed_runs(plain, "s", 1, [SeedRunRecord(seed=0, fold=0, run_key="k", score=1.0)])
+    plain.engine.dispose()
+    with closing(sqlite3.connect(path)) as connection, connection:
+        count = connection.execute("SELECT count(*) FROM initstudy_seed_runs").fetchone()
+    assert count == (40,)
 
 
 def test_study_name_collision_leaves_the_file_unchanged(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import optuna
@@ -22,7 +23,7 @@ from initstudy.storage import (
 
 
 def _tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection, connection:
         rows = connection.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
     return {name for (name,) in rows}
 
@@ -94,7 +95,7 @@ def test_non_relational_storage_is_refused() -> None:
 
 def test_schema_version_is_recorded(sqlite_url: str, tmp_path: Path) -> None:
     resolve_storage(sqlite_url)
-    with sqlite3.connect(tmp_path / "study.db") as connection:
+    with closing(sqlite3.connect(tmp_path / "study.db")) as connection, connection:
         stored = connection.execute(
             "SELECT value FROM initstudy_meta WHERE key = ?", ("schema_version",)
         ).fetchone()

@@ -14,13 +14,13 @@ from initstudy.storage import load_seed_runs
 from initstudy.study import (
     EvaluationFailedError,
     Interrupted,
-    StudyConfig,
     run_study,
     run_worker,
 )
 from initstudy.study import _evaluate
 from initstudy.study._progress import NullProgress
 from study_helpers import tiny_config
+
 
 def _complete(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
@@ -186,3 +186,8 @@ def test_worker_needs_a_registered_study(sqlite_url: str) -> None:
     run_study(tiny_config(sqlite_url, n_trials=1))
     with pytest.raises(StorageError, match="Unknown study 'tinny'"):
         run_worker(sqlite_url, "tinny")
+
+
+def test_timeout_stops_starting_trials(sqlite_url: str) -> None:
+    study = run_study(tiny_config(sqlite_url, n_trials=1000, timeout=1.0))
+    assert 1 <= len(study.trials) < 1000

@@ -81,6 +81,8 @@ def mixed_pipeline(**mlp: object) -> Pipeline:
 @parametrize_with_checks([
     small_search(small_mlp(), error_score="raise"),
     small_search(small_mlp(MLPRegressor), error_score="raise"),
+    small_search(Pipeline([("scale", StandardScaler()), ("mlp", small_mlp())]),
+                 error_score="raise"),
 ])
 def test_sklearn_estimator_checks(estimator: InitSearchCV, check: object) -> None:
     check(estimator)
@@ -219,8 +221,8 @@ def test_fitting_twice_in_memory_is_reproducible(iris: tuple) -> None:
     assert list(first["params"]) == list(second["params"])
 
 
-def test_given_name_and_storage_resumes(tmp_path: object, iris: tuple) -> None:
-    url = f"sqlite:///{tmp_path}/resume.db"
+def test_given_name_and_storage_resumes(storage_url: str, iris: tuple) -> None:
+    url = storage_url
     quiet_fit(small_search(small_mlp(), storage=url, study_name="mine"), *iris)
     search = quiet_fit(small_search(small_mlp(), storage=url, study_name="mine", n_trials=3), *iris)
     assert search.study_name_ == "mine"
@@ -424,3 +426,89 @@ def test_delegation_and_clone(iris: tuple) -> None:
     np.testing.assert_array_equal(search.predict(X), search.best_estimator_.predict(X))
     np.testing.assert_allclose(search.predict_log_proba(X), np.log(search.predict_proba(X)), rtol=1e-5)
     assert search.score(X, iris[1]) == search.best_estimator_.score(X, iris[1])
+
+
+def test_grid_space_runs_each_point_once(iris: tuple) -> None:
+    space = {"grid": True, "params": {"init": ["he_normal", "orthogonal"], "init_scale": [1.0]}}
+    search = quiet_fit(small_search(small_mlp(), space, n_trials=5), *iris)
+    assert sorted(search.cv_results_["param_init"]) == ["he_normal", "orthogonal"]
+    assert isinstance(search.study_.sampler, optuna.samplers.GridSampler)
+
+
+def test_group_splitter_gets_the_groups(iris: tuple) -> None:
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.arange(len(iris[1])) % 3
+    search = small_search(small_mlp(), cv=GroupKFold(n_splits=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(*iris, groups=groups)
+    assert search.n_splits_ == 3
+    assert all(np.isfinite(search.cv_results_[f"split{k}_test_score"]).all() for k in range(3))
+
+
+def test_stored_rows_have_curves(stored: tuple) -> None:
+    search, url = stored
+    runs = load_seed_runs(url, search.study_name_)
+    assert (runs["n_iter"] > 0).all()
+    assert all(len(c) == n for c, n in zip(runs["loss_curve"], runs["n_iter"]))
+    assert all(len(c) == n for c, n in zip(runs["eval_curve"], runs["n_iter"]))
+    last = np.array([c[-1] for c in runs["eval_curve"]])
+    np.testing.assert_allclose(last, runs["score"], rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_example_script_runs(tmp_path: object, monkeypatch: pytest.MonkeyPatch,
+                             capsys: pytest.CaptureFixture) -> None:
+    import pathlib
+    import runpy
+
+    example = pathlib.Path(__file__).parents[2] / "examples" / "search_cv_pipeline.py"
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "Best parameters: {'mlp__init'" in out and "initstudy report initsearchcv-" in out
+    name = out.split("initstudy report ")[1].split()[0]
+    assert optuna.load_study(study_name=name, storage="sqlite:///search_cv_example.db").trials
+
+
+def test_space_mixing_distributions_and_values_is_refused(iris: tuple) -> None:
+    space = {"alpha": FloatDistribution(1e-4, 1e-2), "init": ["he_normal"]}
+    with pytest.raises(ConfigError, match=r"not a mix.*\['alpha'\].*\['init'\]"):
+        small_search(small_mlp(), space).fit(*iris)
+
+
+def accuracy_scorer(estimator: object, X: np.ndarray, y: np.ndarray) -> float:
+    """A callable scorer (a plain function)."""
+    return float(np.mean(estimator.predict(X) == y))
+
+
+def test_callable_scoring_resumes_and_names_the_objective(tmp_path: object, iris: tuple) -> None:
+    url = f"sqlite:///{tmp_path}/callable.db"
+    kwargs = {"storage": url, "study_name": "fn", "scoring": accuracy_scorer}
+    first = quiet_fit(small_search(small_mlp(), **kwargs), *iris)
+    second = quiet_fit(small_search(small_mlp(), n_trials=3, **kwargs), *iris)
+    assert len(second.study_.trials) == 3
+    assert second.study_.metric_names == ["accuracy_scorer, mean of 2 seeds"]
+    default = quiet_fit(small_search(small_mlp()), *iris)
+    np.testing.assert_allclose(first.cv_results_["mean_test_score"],
+                               default.cv_results_["mean_test_score"])
+
+
+def test_resume_fails_and_reruns_a_killed_fits_trial(tmp_path: object, iris: tuple) -> None:
+    import time
+
+    from initstudy.storage import resolve_storage
+
+    storage = resolve_storage(f"sqlite:///{tmp_path}/killed.db", heartbeat_interval=1,
+                              grace_period=1)
+    quiet_fit(small_search(small_mlp(), storage=storage, study_name="k"), *iris)
+    with warnings.catch_warnings():  # Optuna: heartbeats are meant for Study.optimize
+        warnings.simplefilter("ignore", UserWarning)
+        optuna.load_study(study_name="k", storage=storage).ask()  # killed before a heartbeat
+    time.sleep(1.5)
+    search = quiet_fit(small_search(small_mlp(), storage=storage, study_name="k", n_trials=3), *iris)
+    states = [t.state.name for t in search.study_.trials]
+    assert states == ["COMPLETE", "COMPLETE", "FAIL", "COMPLETE"]
+    assert list(search.cv_results_["state"]) == states
+    assert search.cv_results_["rank_test_score"][2] == 4

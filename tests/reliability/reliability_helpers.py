@@ -1,0 +1,100 @@
+"""Shared pieces of the reliability suite: tiny study configs, stored-state hashes, the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from initstudy import cli
+
+#: A study on iris that trains in a few milliseconds a seed: 8 trials, 3 seeds.
+TINY_TOML = """
+[study]
+name = "tiny"
+n_trials = 8
+heartbeat_interval = 1
+grace_period = 4
+
+[dataset]
+name = "iris"
+
+[estimator]
+hidden_layer_sizes = [8]
+max_iter = 20
+
+[seeds]
+n = 3
+
+[space]
+name = "tiny"
+[space.params]
+init = ["he_normal", "glorot_uniform", "lecun_normal"]
+init_scale = {low = 0.5, high = 2.0, log = true}
+"""
+
+
+def write_config(folder: Path, text: str = TINY_TOML, name: str = "study.toml") -> Path:
+    """Write a config file into ``folder`` and return its path."""
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def stored_state(path: Path) -> tuple[str, int]:
+    """The sha256 of a SQLite file and the bytes of WAL frames next to it (0: none).
+
+    A write that sits in the WAL (not yet checkpointed into the file) shows as frames, so the
+    pair is unchanged exactly when nothing was written.
+    """
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "absent"
+    wal = Path(f"{path}-wal")
+    frames = max(0, wal.stat().st_size - 32) if wal.exists() else 0
+    return digest, frames
+
+
+def settle(path: Path) -> None:
+    """Fold a SQLite file's WAL into it and drop the WAL (a stable byte baseline)."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+
+
+def run_main(argv: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``initstudy ARGV`` in this process: (exit code, stdout, stderr)."""
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, words: str) -> None:
+    """Non-zero exit, one ``error: ...`` line on stderr holding ``words``, no traceback."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, err
+    assert "Traceback" not in err, err
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert words in lines[0], f"{words!r} not in {lines[0]!r}"
+
+
+def cli_command(*args: str) -> list[str]:
+    """The ``initstudy`` command line as a subprocess (this interpreter)."""
+    return [sys.executable, "-m", "initstudy.cli", *args]
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment of CLI subprocesses: BLAS on one thread (2-core CI machines)."""
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return env
+
+
+def run_cli(args: Sequence[str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    """Run ``initstudy ARGS`` as a subprocess and wait for it."""
+    return subprocess.run(cli_command(*args), cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=subprocess_env())
