@@ -101,9 +101,8 @@ def _report_run(study: Any, config: Any) -> None:
         attrs = best.user_attrs
         name = (study.metric_names or ["value"])[0]
         print(f"Best configuration (trial {best.number}): {name} = {best.values[0]:.4f} "
-              f"(95% CI {attrs.get('ci_low', float('nan')):.4f} to "
-              f"{attrs.get('ci_high', float('nan')):.4f}, {attrs.get('n_diverged', 0):.0f} "
-              "diverged)")
+              f"(std {attrs.get('std', float('nan')):.4f} over seeds, "
+              f"{attrs.get('n_diverged', 0):.0f} diverged)")
         for key, value in get_space(config.space).estimator_params(best.params).items():
             print(f"  {key} = {value!r}")
         print("\nInit schemes, best trial of each (mean and 95% CI over seeds):")
@@ -206,6 +205,70 @@ def cmd_spaces(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- report, dashboard ----------------------------------------------------------------------
+def _add_report(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("study", metavar="STUDY", help="the study's name")
+    _add_storage(parser)
+    parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    parser.add_argument("--markdown", metavar="FILE", help="write Markdown (PNGs beside it)")
+    parser.add_argument("--csv", metavar="DIR", help="write every table as CSV into DIR")
+    parser.add_argument("--to-dashboard", action="store_true",
+                        help="save the note, plots and artifacts into the study for the dashboard")
+    parser.add_argument("--artifact-dir", metavar="DIR",
+                        help="artifact folder (default: <db name>_artifacts beside a SQLite db)")
+    parser.add_argument("--importance", choices=("ped_anova", "fanova"), default="ped_anova",
+                        help="importance evaluator (default ped_anova)")
+    parser.add_argument("--no-signal", action="store_true",
+                        help="skip signal propagation at init (it reloads the dataset)")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``initstudy report STUDY``: print the ranking, or write HTML/Markdown/CSV/dashboard."""
+    from initstudy import reports
+    from initstudy.storage import resolve_storage
+
+    storage = resolve_storage(args.storage, read_only=not args.to_dashboard)
+    content = reports.collect(storage, args.study, signal=not args.no_signal,
+                              importance=args.importance)
+    writers = {
+        "html": lambda: reports.build_html_report(content, path=args.html),
+        "markdown": lambda: reports.build_markdown_report(content, path=args.markdown),
+        "csv": lambda: reports.export_csv(content, directory=args.csv)[0].parent,
+    }
+    chosen = [name for name in writers if getattr(args, name)]
+    if not chosen and not args.to_dashboard:
+        print(reports.render_text(content))
+    for name in chosen:
+        print(f"{name}: wrote {writers[name]()}")
+    if args.to_dashboard:
+        uploaded = reports.publish_to_dashboard(content, artifact_dir=args.artifact_dir)
+        print(f"dashboard: saved the note and {len(uploaded)} artifacts into {args.study!r}")
+    return 0
+
+
+def _add_dashboard(parser: argparse.ArgumentParser) -> None:
+    _add_storage(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    parser.add_argument("--artifact-dir", metavar="DIR",
+                        help="artifact folder (default: <db name>_artifacts beside a SQLite db)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a host beyond this machine (the dashboard has no login)")
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``initstudy dashboard``: serve optuna-dashboard on the study database."""
+    from initstudy.reports import run_dashboard
+
+    try:
+        run_dashboard(args.storage, host=args.host, port=args.port,
+                      artifact_dir=args.artifact_dir, allow_remote=args.allow_remote)
+    except KeyboardInterrupt:  # the server usually handles Ctrl-C itself and returns
+        pass
+    print("\nDashboard stopped.", file=sys.stderr)
+    return 0
+
+
 #: name -> (help, add_arguments, run). Add a command by adding an entry.
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
                           Callable[[argparse.Namespace], int]]] = {
@@ -214,6 +277,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
     "studies": ("list the studies in a storage", _add_storage, cmd_studies),
     "show": ("show a study's trials", _add_show, cmd_show),
     "spaces": ("list search-space presets and initializers", lambda p: None, cmd_spaces),
+    "report": ("print a study's ranking, or write HTML/Markdown/CSV", _add_report, cmd_report),
+    "dashboard": ("serve optuna-dashboard on a study database", _add_dashboard, cmd_dashboard),
 }
 
 

@@ -153,8 +153,9 @@ class BaseMLP(BaseEstimator):
             first.append(b_rng.permutation(n) if self.shuffle else np.arange(n))
             return np.asarray(X[train_idx[first[0][: self._batch_size(n)]]], dtype=np.float64)
 
-        coefs, intercepts = initial_network(self.get_params(deep=False), layout.shapes, w_rng, first_batch)
-        row = layout.pack(coefs, intercepts, dtype_of(self.dtype))
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge init_scale diverges, it does not warn
+            coefs, intercepts = initial_network(self.get_params(deep=False), layout.shapes, w_rng, first_batch)
+            row = layout.pack(coefs, intercepts, dtype_of(self.dtype))
         self._split_rng = s_rng
         return SeedRun(row, train_idx, b_rng, val_idx, first[0] if first else None)
 

@@ -106,6 +106,12 @@ _ATTRIBUTES = """
 _NOTES = """
     Notes
     -----
+    Training is the one-seed case of :func:`fit_seeds`'s stacked engine, on one BLAS thread for
+    small layers. Predictions are computed in float64 from the fitted weights (so they do not
+    depend on how rows are batched). The training loss is exact: the cross-entropy from the
+    log-sum-exp (not clipped, so an exploding network shows an exploding loss) or half the
+    squared error summed over outputs, plus the L2 term.
+
     Sparse input is rejected (convert it with ``X.toarray()``): the engine is dense. Multilabel
     targets are not supported by the classifier. When ``max_iter`` is reached before convergence
     a :class:`sklearn.exceptions.ConvergenceWarning` is issued; when the loss becomes non-finite

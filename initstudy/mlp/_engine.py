@@ -8,7 +8,9 @@ from the stack (its row copied out) and the others go on with a smaller stack.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,29 +27,46 @@ __all__ = ["SeedRun", "TrainConfig", "blas_limit", "train"]
 # (batch * fan_in * fan_out; 2**27 is e.g. 512 x 512 x 512). Measured on the 2-core machine:
 # the medium benchmark net (batch 256, 256 x 256 layers) trains faster on one thread (0.66 s)
 # than on two (0.82 s idle, 3.5 s when other processes use the cores: OpenBLAS threads spin
-# waiting for each other), and the free core runs another seed group or another worker.
+# waiting for each other), and the free core runs another worker.
 SINGLE_THREAD_MACS = 2**27
 
-_controller: ThreadpoolController | None = None
+
+class _SingleThreadBlas:
+    """Limit BLAS to one thread while any training (in any thread) needs it; re-entrant.
+
+    threadpoolctl's limit is process-wide, so concurrent trainings (fits in threads, as with
+    Optuna's ``n_jobs``) share one limit: the first to enter sets it, the last to leave restores it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._limit: Any = None
+        self._controller: ThreadpoolController | None = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                if self._controller is None:
+                    self._controller = ThreadpoolController()
+                self._limit = self._controller.limit(limits=1, user_api="blas")
+            self._users += 1
+
+    def __exit__(self, *args: object) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                self._limit.restore_original_limits()
+                self._limit = None
+
+
+_SINGLE_THREAD = _SingleThreadBlas()
 
 
 def blas_limit(sizes: tuple[int, ...], batch_size: int) -> Any:
-    """A context manager limiting BLAS to one thread for small layers, else one that does nothing."""
-    global _controller
+    """One BLAS thread for small layers (see :data:`SINGLE_THREAD_MACS`), else no limit."""
     macs = max(a * b for a, b in zip(sizes[:-1], sizes[1:])) * batch_size
-    if macs >= SINGLE_THREAD_MACS:
-        return _Null()
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
-
-
-class _Null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
+    return _SINGLE_THREAD if macs < SINGLE_THREAD_MACS else contextlib.nullcontext()
 
 
 @dataclass
@@ -106,6 +125,7 @@ class _Trainer:
         self.net = StackedNet(Layout(config.sizes), params, config.activation, config.out_activation, config.alpha)
         self.opt = optimizer or make_optimizer(config.solver, params.shape, config.dtype, config.optimizer_params)
         self.epoch_number = 0
+        self._batch: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
         self.finished = np.zeros(len(runs), dtype=bool)
         self.xval = self.yval = None
         if config.early_stopping:
@@ -137,26 +157,41 @@ class _Trainer:
         return run.batch_rng.permutation(n) if self.config.shuffle else np.arange(n)
 
     def epoch(self) -> None:
-        """One pass over every active seed's training rows, one stacked step per batch."""
+        """One pass over every active seed's training rows, one stacked step per batch.
+
+        Each batch's rows are gathered for all seeds with one ``np.take`` into a reused buffer
+        (no per-epoch copy of the data, so memory stays at one batch per seed).
+        """
         runs = [self.runs[i] for i in self.active]
         n = runs[0].train_idx.shape[0]
         idx = np.stack([r.train_idx[self._order(r, n)] for r in runs])
-        xe, ye = np.take(self.X, idx, axis=0), np.take(self.Y, idx, axis=0)
         total = np.zeros(len(runs))
         bs = self.config.batch_size
         for start in range(0, n, bs):
-            xb, yb = xe[:, start : start + bs], ye[:, start : start + bs]
+            rows = idx[:, start : start + bs]
+            xb, yb = self._gather(rows)
             loss = self.net.loss_grad(xb, yb)
-            total += loss * xb.shape[1]
+            total += loss * rows.shape[1]
             if not np.isfinite(loss).all():
                 bad = ~np.isfinite(loss)
                 self._diverge(bad, total / n, n)
-                keep = ~bad
-                xe, ye, total = xe[keep], ye[keep], total[keep]
+                idx, total = idx[~bad], total[~bad]
                 if not self.active.size:
                     return
             self.opt.step(self.net.params, self.net.grads)
         self._end_epoch(total / n, n)
+
+    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The batch ``X[rows]``, ``Y[rows]`` for every seed, in reused buffers."""
+        key = rows.shape
+        if key not in self._batch:
+            self._batch = {k: v for k, v in self._batch.items() if k[0] == key[0]}
+            self._batch[key] = (np.empty((*key, self.X.shape[1]), dtype=self.X.dtype),
+                                np.empty((*key, self.Y.shape[1]), dtype=self.Y.dtype))
+        xb, yb = self._batch[key]
+        np.take(self.X, rows, axis=0, out=xb)
+        np.take(self.Y, rows, axis=0, out=yb)
+        return xb, yb
 
     def _diverge(self, bad: np.ndarray, losses: np.ndarray, n: int) -> None:
         for j in np.flatnonzero(bad):

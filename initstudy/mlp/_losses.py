@@ -38,12 +38,26 @@ def _row_max(z: np.ndarray) -> np.ndarray:
 
 
 def _softmax_log_loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Softmax in place and the cross-entropy per seed.
+
+    The fast path shifts each seed's logits by that seed's largest logit (one reduction); if a
+    row then sums to less than 1e-30 (its own maximum is far below: exp could underflow), the
+    logits are restored and every row is shifted by its own maximum instead.
+    """
     n = z.shape[-2]
-    z -= _row_max(z)
+    shift = z.max(axis=(-2, -1), keepdims=True) if z.ndim == 3 else z.max(keepdims=True)
+    z -= shift
     target = _per_seed_mean(z * y, n)
-    np.exp(z, out=z)
-    total = np.matmul(z, np.ones((z.shape[-1], 1), dtype=z.dtype))
-    z /= total
+    exp = np.exp(z)
+    total = np.matmul(exp, np.ones((z.shape[-1], 1), dtype=z.dtype))
+    if not total.min() >= 1e-30:
+        z += shift
+        row = _row_max(z)
+        z -= row
+        target = _per_seed_mean(z * y, n)
+        np.exp(z, out=exp)
+        total = np.matmul(exp, np.ones((z.shape[-1], 1), dtype=z.dtype))
+    np.divide(exp, total, out=z)
     return _per_seed_mean(np.log(total), n) - target
 
 

@@ -7,6 +7,7 @@ name, or an ``optuna.Study``, and returns a pandas DataFrame; plotting functions
 from __future__ import annotations
 
 from initstudy.reports._content import ReportContent, collect
+from initstudy.reports._curves import learning_curves, scale_response
 from initstudy.reports._dashboard import (
     check_host,
     default_artifact_dir,
@@ -22,6 +23,7 @@ from initstudy.reports._figures import (
     signal_figure,
 )
 from initstudy.reports._html import build_html_report, render_html
+from initstudy.reports._importance import importances
 from initstudy.reports._load import StudyData, load_study_data
 from initstudy.reports._markdown import build_markdown_report, export_csv, render_markdown
 from initstudy.reports._png import save_png
@@ -29,14 +31,11 @@ from initstudy.reports._signal import signal_table
 from initstudy.reports._stats import bootstrap_ci, holm, paired_comparison, summarize
 from initstudy.reports._tables import (
     compare_schemes,
-    importances,
-    learning_curves,
-    scale_response,
     scheme_table,
     seed_scores,
     trials_table,
 )
-from initstudy.reports._text import comparison_display, conclusion, scheme_display
+from initstudy.reports._text import comparison_display, conclusion, render_text, scheme_display
 
 __all__ = [
     "ReportContent",
@@ -62,6 +61,7 @@ __all__ = [
     "publish_to_dashboard",
     "render_html",
     "render_markdown",
+    "render_text",
     "run_dashboard",
     "save_png",
     "scale_response",

@@ -13,14 +13,13 @@ import plotly.graph_objects as go
 from optuna.trial import TrialState
 
 from initstudy.reports import _figures as figures
+from initstudy.reports._curves import learning_curves, scale_response
+from initstudy.reports._importance import importances
 from initstudy.reports._load import StudyData
 from initstudy.reports._signal import signal_table
 from initstudy.reports._tables import (
     compare_schemes,
     get_data,
-    importances,
-    learning_curves,
-    scale_response,
     scheme_table,
     seed_scores,
     trials_table,
@@ -70,13 +69,41 @@ class PlotSpec:
 
 #: Plot name -> spec; the names are also the PNG names of :mod:`initstudy.reports._png`.
 PLOTS: dict[str, PlotSpec] = {
-    "seed_scores": PlotSpec("Per-seed scores by scheme", "seed_scores", lambda c: figures.seed_scores_figure(c.tables["seed_scores"], score_name=objective_name(c.data))),
-    "scale_response": PlotSpec("Score against init_scale", "scale_response", lambda c: figures.scale_response_figure(c.tables["scale_response"], score_name=objective_name(c.data))),
-    "learning_curves": PlotSpec("Learning curves", "learning_curves", lambda c: figures.learning_curves_figure(c.tables["learning_curves"])),
-    "signal": PlotSpec("Signal propagation at initialization", "signal", lambda c: figures.signal_figure(c.tables["signal"])),
-    "optimization_history": PlotSpec("Optimization history", "trials", lambda c: figures.optimization_history_figure(c.data.study)),
-    "importances": PlotSpec("Hyperparameter importances", "importances", lambda c: figures.importances_figure(c.tables["importances"])),
-}  # fmt: skip
+    "seed_scores": PlotSpec(
+        "Per-seed scores by scheme",
+        "seed_scores",
+        lambda c: figures.seed_scores_figure(
+            c.tables["seed_scores"], score_name=objective_name(c.data)
+        ),
+    ),
+    "scale_response": PlotSpec(
+        "Score against init_scale",
+        "scale_response",
+        lambda c: figures.scale_response_figure(
+            c.tables["scale_response"], score_name=objective_name(c.data)
+        ),
+    ),
+    "learning_curves": PlotSpec(
+        "Learning curves",
+        "learning_curves",
+        lambda c: figures.learning_curves_figure(c.tables["learning_curves"]),
+    ),
+    "signal": PlotSpec(
+        "Signal propagation at initialization",
+        "signal",
+        lambda c: figures.signal_figure(c.tables["signal"]),
+    ),
+    "optimization_history": PlotSpec(
+        "Optimization history",
+        "trials",
+        lambda c: figures.optimization_history_figure(c.data.study),
+    ),
+    "importances": PlotSpec(
+        "Hyperparameter importances",
+        "importances",
+        lambda c: figures.importances_figure(c.tables["importances"]),
+    ),
+}
 
 
 def objective_name(data: StudyData) -> str:
@@ -98,7 +125,7 @@ def _text(value: Any) -> str:
 
 
 def _trial_counts(study: optuna.Study) -> str:
-    """"12 complete, 3 pruned, ..." for the states present."""
+    """ "12 complete, 3 pruned, ..." for the states present."""
     states = pd.Series([t.state.name.lower() for t in study.get_trials(deepcopy=False)])
     counts = states.value_counts()
     return ", ".join(f"{n} {s}" for s, n in counts.items()) or "none"
@@ -120,26 +147,65 @@ def setup_rows(data: StudyData) -> list[tuple[str, str]]:
     data_name = dataset.get("name", "not stored")
     direction = "higher" if data.greater_is_better else "lower"
     rows = [
-        ("Question", f"Which weight initialization (scheme and scale) gives the best {objective_name(data)} on {data_name}? ({direction} is better)"),
+        (
+            "Question",
+            f"Which weight initialization (scheme and scale) gives the best "
+            f"{objective_name(data)} on {data_name}? ({direction} is better)",
+        ),
         ("Study", f"{data.study.study_name}; trials: {_trial_counts(data.study)}"),
-        ("Dataset", _text(data_name) + (f" (target {dataset['target']})" if dataset.get("target") else "")),
-        ("Model", f"{estimator.pop('kind', 'not stored')}: " + ", ".join(f"{k}={_text(v)}" for k, v in estimator.items())),
-        ("Seeds", f"{len(seeds)}: {', '.join(map(str, seeds[:20]))}" + (" ..." if len(seeds) > 20 else "")),
-        ("Validation", ", ".join(f"{k}={_text(v)}" for k, v in evaluation.items() if k != "aggregate") or "not stored"),
-        ("Aggregate", str(evaluation.get("aggregate", data.study.trials[0].user_attrs.get("aggregate", "not stored") if data.study.trials else "not stored"))),
+        (
+            "Dataset",
+            _text(data_name) + (f" (target {dataset['target']})" if dataset.get("target") else ""),
+        ),
+        (
+            "Model",
+            f"{estimator.pop('kind', 'not stored')}: "
+            + ", ".join(f"{k}={_text(v)}" for k, v in estimator.items()),
+        ),
+        (
+            "Seeds",
+            f"{len(seeds)}: {', '.join(map(str, seeds[:20]))}"
+            + (" ..." if len(seeds) > 20 else ""),
+        ),
+        (
+            "Validation",
+            ", ".join(f"{k}={_text(v)}" for k, v in evaluation.items() if k != "aggregate")
+            or "not stored",
+        ),
+        (
+            "Aggregate",
+            str(
+                evaluation.get(
+                    "aggregate",
+                    data.study.trials[0].user_attrs.get("aggregate", "not stored")
+                    if data.study.trials
+                    else "not stored",
+                )
+            ),
+        ),
         ("Search space", _space_text(cfg["space"]) if "space" in cfg else "not stored"),
-        ("Per-seed data", data.source.replace("_", " ") + ("; " + "; ".join(data.notes) if data.notes else "")),
-    ]  # fmt: skip
+        (
+            "Per-seed data",
+            data.source.replace("_", " ") + ("; " + "; ".join(data.notes) if data.notes else ""),
+        ),
+    ]
     return rows
 
 
-def collect(storage: Any, study_name: str | None = None, *, signal: bool = True, importance: str = "ped_anova") -> ReportContent:
+def collect(
+    storage: Any,
+    study_name: str | None = None,
+    *,
+    signal: bool = True,
+    importance: str = "ped_anova",
+) -> ReportContent:
     """Compute every table of a report, the setup and the conclusion.
 
     Parameters
     ----------
-    storage : str, storage, optuna.Study or StudyData
-        Where the study is.
+    storage : str, storage, optuna.Study, StudyData or ReportContent
+        Where the study is (a ReportContent is returned as it is, so every builder can
+        take one and a report's numbers are computed once).
     study_name : str, optional
         The study's name (not needed with a study).
     signal : bool, default=True
@@ -152,6 +218,8 @@ def collect(storage: Any, study_name: str | None = None, *, signal: bool = True,
     -------
     ReportContent
     """
+    if isinstance(storage, ReportContent):
+        return storage
     data = get_data(storage, study_name)
     tables = {
         "trials": trials_table(data),
@@ -169,12 +237,18 @@ def collect(storage: Any, study_name: str | None = None, *, signal: bool = True,
         tables["signal"].attrs["note"] = "not computed (signal=False)"
     if not data.complete_trials():
         tables["trials"].attrs.setdefault("note", "no complete trials")
-    return ReportContent(data, tables, setup_rows(data), conclusion(tables["schemes"], tables["comparisons"]))
+    return ReportContent(
+        data, tables, setup_rows(data), conclusion(tables["schemes"], tables["comparisons"])
+    )
 
 
 def plot_note(content: ReportContent, name: str) -> str:
     """Why a plot cannot be drawn ("" when it can)."""
     table = content.tables[PLOTS[name].table]
     if name == "optimization_history":
-        return "" if content.data.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) else "no complete trials"
+        return (
+            ""
+            if content.data.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            else "no complete trials"
+        )
     return "" if len(table) else table.attrs.get("note", "no data")

@@ -7,6 +7,7 @@ machine by default; another host needs ``allow_remote=True`` and prints a warnin
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import warnings
@@ -15,8 +16,7 @@ from typing import IO, Any
 
 import optuna
 import sqlalchemy as sa
-from optuna.artifacts import FileSystemArtifactStore, get_all_artifact_meta, upload_artifact
-from optuna.artifacts.exceptions import ArtifactNotFound
+from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 from optuna.storages import BaseStorage, RDBStorage
 
 from initstudy.exceptions import ConfigError
@@ -35,7 +35,7 @@ __all__ = [
 
 #: Hosts that only this machine can reach.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-#: Prefix of the artifacts initstudy uploads (replaced on every publish).
+#: Prefix of the artifacts initstudy uploads (rewritten in place on every publish).
 ARTIFACT_PREFIX = "initstudy-"
 #: Custom plotly plots saved into the study (shown in the dashboard's plot list).
 DASHBOARD_PLOTS = ("seed_scores", "scale_response")
@@ -47,7 +47,9 @@ NO_AUTH_WARNING = (
 )
 
 
-def check_host(host: str, *, allow_remote: bool = False, port: int = 8080, stream: IO[str] | None = None) -> None:
+def check_host(
+    host: str, *, allow_remote: bool = False, port: int = 8080, stream: IO[str] | None = None
+) -> None:
     """Refuse a non-local host unless allowed; warn when allowed.
 
     Parameters
@@ -71,7 +73,8 @@ def check_host(host: str, *, allow_remote: bool = False, port: int = 8080, strea
     if not allow_remote:
         raise ConfigError(
             f"The dashboard host must be one of {', '.join(sorted(LOCAL_HOSTS))} unless remote "
-            f"access is allowed explicitly (--allow-remote): it has no authentication. Got {host!r}."
+            f"access is allowed explicitly (--allow-remote): it has no authentication. "
+            f"Got {host!r}."
         )
     print(NO_AUTH_WARNING.format(host=host, port=port), file=stream or sys.stderr)
 
@@ -111,23 +114,49 @@ def _set_objective_names(study: optuna.Study, first: str) -> None:
         study.set_metric_names(names)
 
 
-def _remove_old_artifacts(study: optuna.Study, store: FileSystemArtifactStore) -> None:
-    """Remove the artifacts a previous publish uploaded (as the dashboard's delete does)."""
-    for meta in get_all_artifact_meta(study):
-        if meta.filename.startswith(ARTIFACT_PREFIX):
-            try:
-                store.remove(meta.artifact_id)
-            except ArtifactNotFound:
-                pass
-            study._storage.set_study_system_attr(study._study_id, "artifacts:" + meta.artifact_id, json.dumps(None))
+def _our_artifacts(study: optuna.Study) -> dict[str, str]:
+    """File name -> artifact id of the artifacts a previous publish uploaded.
+
+    Read from the study's system attributes directly, skipping the ``null`` entries that the
+    dashboard leaves when a user deletes an artifact.
+    """
+    found = {}
+    for key, value in study._storage.get_study_system_attrs(study._study_id).items():
+        meta = (
+            json.loads(value) if key.startswith("artifacts:") and isinstance(value, str) else None
+        )
+        if isinstance(meta, dict) and str(meta.get("filename", "")).startswith(ARTIFACT_PREFIX):
+            found[meta["filename"]] = meta["artifact_id"]
+    return found
 
 
-def _upload(study: optuna.Study, store: FileSystemArtifactStore, files: list[Path]) -> dict[str, str]:
-    """Upload files to the study; file name -> artifact id."""
-    return {f.name: upload_artifact(artifact_store=store, file_path=str(f), study_or_trial=study) for f in files}
+def _upload(
+    study: optuna.Study, store: FileSystemArtifactStore, files: list[Path]
+) -> dict[str, str]:
+    """Upload files to the study; a file published before keeps its artifact id (rewritten).
+
+    Returns file name -> artifact id.
+    """
+    previous = _our_artifacts(study)
+    out = {}
+    for f in files:
+        if f.name in previous:
+            with f.open("rb") as content:
+                store.write(previous[f.name], content)
+            out[f.name] = previous[f.name]
+        else:
+            out[f.name] = upload_artifact(
+                artifact_store=store, file_path=str(f), study_or_trial=study
+            )
+    return out
 
 
-def publish_to_dashboard(storage: Any, study_name: str | None = None, artifact_dir: str | Path | None = None, **kwargs: Any) -> dict[str, str]:
+def publish_to_dashboard(
+    storage: Any,
+    study_name: str | None = None,
+    artifact_dir: str | Path | None = None,
+    **kwargs: Any,
+) -> dict[str, str]:
     """Make a study read well in optuna-dashboard.
 
     Sets the objective's name (e.g. "accuracy, mean of 5 seeds") unless one is set, saves the
@@ -137,8 +166,8 @@ def publish_to_dashboard(storage: Any, study_name: str | None = None, artifact_d
 
     Parameters
     ----------
-    storage : str, storage, optuna.Study or StudyData
-        Where the study is.
+    storage : str, storage, optuna.Study, StudyData or ReportContent
+        Where the study is, or a report already computed.
     study_name : str, optional
         The study's name (not needed with a study).
     artifact_dir : str or Path, optional
@@ -161,21 +190,35 @@ def publish_to_dashboard(storage: Any, study_name: str | None = None, artifact_d
     save_note(study, note_markdown(content))
     for name in DASHBOARD_PLOTS:
         if not plot_note(content, name):
-            save_plotly_graph_object(study, PLOTS[name].figure(content), graph_object_id=f"initstudy-{name}")
-    folder = Path(artifact_dir) if artifact_dir is not None else default_artifact_dir(study._storage)
+            save_plotly_graph_object(
+                study, PLOTS[name].figure(content), graph_object_id=f"initstudy-{name}"
+            )
+    folder = (
+        Path(artifact_dir) if artifact_dir is not None else default_artifact_dir(study._storage)
+    )
     if folder is None:
         return {}
     folder.mkdir(parents=True, exist_ok=True)
     store = FileSystemArtifactStore(str(folder))
-    _remove_old_artifacts(study, store)
     with tempfile.TemporaryDirectory() as tmp:
-        files = [save_png(n, content.tables[s.table], Path(tmp) / f"{ARTIFACT_PREFIX}{n}.png") for n, s in PLOTS.items() if not plot_note(content, n)]
+        files = [
+            save_png(n, content.tables[s.table], Path(tmp) / f"{ARTIFACT_PREFIX}{n}.png")
+            for n, s in PLOTS.items()
+            if not plot_note(content, n)
+        ]
         report = Path(tmp) / f"{ARTIFACT_PREFIX}report.html"
         report.write_text(render_html(content), encoding="utf-8")
         return _upload(study, store, [*files, report])
 
 
-def run_dashboard(storage: Any, *, host: str = "127.0.0.1", port: int = 8080, artifact_dir: str | Path | None = None, allow_remote: bool = False) -> None:
+def run_dashboard(
+    storage: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    artifact_dir: str | Path | None = None,
+    allow_remote: bool = False,
+) -> None:
     """Start optuna-dashboard on a study database (blocks until interrupted).
 
     Parameters
@@ -201,10 +244,16 @@ def run_dashboard(storage: Any, *, host: str = "127.0.0.1", port: int = 8080, ar
     from initstudy.storage import resolve_storage
 
     check_host(host, allow_remote=allow_remote, port=port)
+    if isinstance(storage, (str, os.PathLike)):  # refuse a missing database, don't create one
+        resolve_storage(storage, read_only=True)
     rdb = resolve_storage(storage)
     folder = Path(artifact_dir) if artifact_dir is not None else default_artifact_dir(rdb)
     store = None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         store = FileSystemArtifactStore(str(folder))
+    where = f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+    print(
+        f"optuna-dashboard on {where} (artifacts: {folder or 'none'}; Ctrl-C stops it)", flush=True
+    )
     run_server(rdb, host=host, port=port, artifact_store=store)

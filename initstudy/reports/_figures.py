@@ -19,7 +19,11 @@ __all__ = [
     "signal_figure",
 ]
 
-_LAYOUT = {"template": "plotly_white", "height": 420, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+_LAYOUT = {
+    "template": "plotly_white",
+    "height": 420,
+    "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+}
 
 
 def seed_scores_figure(seeds: pd.DataFrame, *, score_name: str = "score") -> go.Figure:
@@ -38,11 +42,26 @@ def seed_scores_figure(seeds: pd.DataFrame, *, score_name: str = "score") -> go.
     """
     fig = go.Figure()
     for scheme, group in seeds.groupby("scheme", sort=False):
-        text = [f"seed {s}" + (" (diverged)" if d else "") for s, d in zip(group["seed"], group["diverged"])]
+        text = [
+            f"seed {s}" + (" (diverged)" if d else "")
+            for s, d in zip(group["seed"], group["diverged"], strict=True)
+        ]
         fig.add_trace(
-            go.Box(y=group["score"], name=str(scheme), boxpoints="all", jitter=0.4, pointpos=0, text=text)
+            go.Box(
+                y=group["score"],
+                name=str(scheme),
+                boxpoints="all",
+                jitter=0.4,
+                pointpos=0,
+                text=text,
+            )
         )
-    fig.update_layout(title="Per-seed scores of each scheme's best configuration", yaxis_title=score_name, showlegend=False, **_LAYOUT)
+    fig.update_layout(
+        title="Per-seed scores of each scheme's best configuration",
+        yaxis_title=score_name,
+        showlegend=False,
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -64,12 +83,20 @@ def scale_response_figure(scale: pd.DataFrame, *, score_name: str = "score") -> 
     for scheme, group in scale.groupby("scheme", sort=True):
         fig.add_trace(
             go.Scatter(
-                x=group["init_scale"], y=group["mean"], mode="markers+lines", name=str(scheme),
+                x=group["init_scale"],
+                y=group["mean"],
+                mode="markers+lines",
+                name=str(scheme),
                 error_y={"type": "data", "array": group["std"].fillna(0.0), "visible": True},
                 text=[f"trial {n}" for n in group["trial_number"]],
             )
         )
-    fig.update_layout(title="Score against init_scale (mean over seeds, bars: 1 std)", xaxis_title="init_scale", yaxis_title=score_name, **_LAYOUT)
+    fig.update_layout(
+        title="Score against init_scale (mean over seeds, bars: 1 std)",
+        xaxis_title="init_scale",
+        yaxis_title=score_name,
+        **_LAYOUT,
+    )
     fig.update_xaxes(type="log")
     return fig
 
@@ -80,12 +107,32 @@ def _band(fig: go.Figure, group: pd.DataFrame, name: str, color: str, col: int) 
     x = list(group["epoch"]) + list(group["epoch"])[::-1]
     y = list(group["mean"] + std) + list(group["mean"] - std)[::-1]
     fig.add_trace(
-        go.Scatter(x=x, y=y, fill="toself", fillcolor=color, opacity=0.2, line={"width": 0}, hoverinfo="skip", showlegend=False, legendgroup=name),
-        row=1, col=col,
+        go.Scatter(
+            x=x,
+            y=y,
+            fill="toself",
+            fillcolor=color,
+            opacity=0.2,
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=name,
+        ),
+        row=1,
+        col=col,
     )
     fig.add_trace(
-        go.Scatter(x=group["epoch"], y=group["mean"], mode="lines", name=name, line={"color": color}, legendgroup=name, showlegend=col == 1),
-        row=1, col=col,
+        go.Scatter(
+            x=group["epoch"],
+            y=group["mean"],
+            mode="lines",
+            name=name,
+            line={"color": color},
+            legendgroup=name,
+            showlegend=col == 1,
+        ),
+        row=1,
+        col=col,
     )
 
 
@@ -109,7 +156,10 @@ def learning_curves_figure(curves: pd.DataFrame) -> go.Figure:
             group = curves[(curves["scheme"] == scheme) & (curves["curve"] == curve)]
             if len(group):
                 _band(fig, group, str(scheme), color, col)
-    fig.update_layout(title="Learning curves of each scheme's best configuration (band: 1 std over seeds)", **_LAYOUT)
+    fig.update_layout(
+        title="Learning curves of each scheme's best configuration (band: 1 std over seeds)",
+        **_LAYOUT,
+    )
     fig.update_xaxes(title_text="epoch")
     return fig
 
@@ -131,7 +181,9 @@ def signal_figure(signal: pd.DataFrame, *, column: str = "act_std") -> go.Figure
     fig = go.Figure()
     mean = signal.groupby(["scheme", "layer"], sort=False)[column].mean().reset_index()
     for scheme, group in mean.groupby("scheme", sort=False):
-        fig.add_trace(go.Scatter(x=group["layer"], y=group[column], mode="lines+markers", name=str(scheme)))
+        fig.add_trace(
+            go.Scatter(x=group["layer"], y=group[column], mode="lines+markers", name=str(scheme))
+        )
     title = f"Signal at initialization: {column} per layer (mean over seeds)"
     fig.update_layout(title=title, xaxis_title="weight layer", yaxis_title=column, **_LAYOUT)
     fig.update_yaxes(type="log")
@@ -140,7 +192,9 @@ def signal_figure(signal: pd.DataFrame, *, column: str = "act_std") -> go.Figure
 
 def optimization_history_figure(study: optuna.Study) -> go.Figure:
     """Optuna's optimization history plot of the study's first objective."""
-    fig = optuna.visualization.plot_optimization_history(study, target=lambda t: t.values[0], target_name=_objective_name(study))
+    fig = optuna.visualization.plot_optimization_history(
+        study, target=lambda t: t.values[0], target_name=_objective_name(study)
+    )
     fig.update_layout(**_LAYOUT)
     return fig
 

@@ -48,7 +48,9 @@ def _table(frame: pd.DataFrame) -> str:
     """A frame as an escaped HTML table, or the reason it is empty."""
     if frame.empty:
         return f'<p class="note">{html.escape(frame.attrs.get("note", "no rows"))}</p>'
-    body = frame.to_html(index=False, escape=True, na_rep="n/a", border=0, float_format=lambda x: f"{x:.4g}")
+    body = frame.to_html(
+        index=False, escape=True, na_rep="n/a", border=0, float_format=lambda x: f"{x:.4g}"
+    )
     return f'<div class="scroll">{body}</div>'
 
 
@@ -74,7 +76,14 @@ def _plots(content: ReportContent) -> str:
             parts.append(f'<p class="note">Not drawn: {html.escape(note)}</p>')
             continue
         fig = spec.figure(content)
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{name}", config={"displaylogo": False}))
+        parts.append(
+            fig.to_html(
+                full_html=False,
+                include_plotlyjs=False,
+                div_id=f"fig-{name}",
+                config={"displaylogo": False},
+            )
+        )
     return "\n".join(parts)
 
 
@@ -114,19 +123,28 @@ def render_html(content: ReportContent) -> str:
     str
         The HTML text (plotly.js inline; no external scripts, styles or fonts).
     """
-    body = "\n".join(f'<section id="{sid}"><h2>{title}</h2>\n{_RENDERERS[sid](content)}\n</section>' for sid, title in SECTIONS.items())
-    template = Template(resources.files("initstudy.reports").joinpath("templates/report.html").read_text(encoding="utf-8"))
+    body = "\n".join(
+        f'<section id="{sid}"><h2>{title}</h2>\n{_RENDERERS[sid](content)}\n</section>'
+        for sid, title in SECTIONS.items()
+    )
+    template = Template(
+        resources.files("initstudy.reports")
+        .joinpath("templates/report.html")
+        .read_text(encoding="utf-8")
+    )
     title = html.escape(f"initstudy report: {content.study_name}")
     return template.substitute(title=title, version=__version__, plotlyjs=get_plotlyjs(), body=body)
 
 
-def build_html_report(storage: Any, study_name: str | None = None, path: str | Path = "report.html", **kwargs: Any) -> Path:
+def build_html_report(
+    storage: Any, study_name: str | None = None, path: str | Path = "report.html", **kwargs: Any
+) -> Path:
     """Write the study's report as one self-contained HTML file.
 
     Parameters
     ----------
-    storage : str, storage, optuna.Study or StudyData
-        Where the study is.
+    storage : str, storage, optuna.Study, StudyData or ReportContent
+        Where the study is, or a report already computed.
     study_name : str, optional
         The study's name (not needed with a study).
     path : str or Path, default="report.html"

@@ -75,7 +75,9 @@ def scheme_of(trial: optuna.trial.FrozenTrial) -> str:
 
 def _load_optuna_study(storage: Any, study_name: str) -> optuna.Study:
     """Load the Optuna study, with an error listing the stored names when it is missing."""
-    names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
+    names = [
+        s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
+    ]
     if study_name not in names:
         raise unknown_name_error("study", study_name, names, cls=StorageError)
     return optuna.load_study(study_name=study_name, storage=storage)
@@ -104,7 +106,9 @@ def _seed_scores_from_trials(study: optuna.Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SEED_COLUMNS)
 
 
-def _read_initstudy_tables(storage: Any, study_name: str) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+def _read_initstudy_tables(
+    storage: Any, study_name: str
+) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     """Read our own per-seed rows and study record; empty results and a note when absent."""
     from initstudy import storage as st  # lazy: reports -> storage, read only
 
@@ -154,4 +158,6 @@ def load_study_data(storage: Any, study_name: str | None = None) -> StudyData:
     if len(runs):
         return StudyData(study, runs, _seed_scores_from_runs(runs), record, "seed_runs", notes)
     notes.append("per-seed scores taken from the trials' intermediate values (step = seed index)")
-    return StudyData(study, runs, _seed_scores_from_trials(study), record, "intermediate_values", notes)
+    return StudyData(
+        study, runs, _seed_scores_from_trials(study), record, "intermediate_values", notes
+    )

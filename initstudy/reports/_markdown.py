@@ -27,13 +27,20 @@ def note_markdown(content: ReportContent) -> str:
     """The short Markdown summary: conclusion and ranking (the dashboard's study note)."""
     lines = [f"## initstudy: {content.study_name}", "", "### Conclusion", ""]
     lines += [f"- {s}" for s in content.conclusion]
-    lines += ["", "### Ranking of schemes", "", _table_md(content.tables["schemes"], _ranking_short)]
+    lines += [
+        "",
+        "### Ranking of schemes",
+        "",
+        _table_md(content.tables["schemes"], _ranking_short),
+    ]
     return "\n".join(lines) + "\n"
 
 
 def _ranking_short(schemes: pd.DataFrame) -> pd.DataFrame:
     """The ranking with the columns that fit a note."""
-    return scheme_display(schemes)[["rank", "scheme", "trial", "mean", "std", "95% CI (bootstrap)", "seeds", "diverged"]]
+    return scheme_display(schemes)[
+        ["rank", "scheme", "trial", "mean", "std", "95% CI (bootstrap)", "seeds", "diverged"]
+    ]
 
 
 def render_markdown(content: ReportContent, images: dict[str, str]) -> str:
@@ -54,23 +61,34 @@ def render_markdown(content: ReportContent, images: dict[str, str]) -> str:
     lines += [f"- **{k}**: {v}" for k, v in content.setup]
     lines += ["", "## Conclusion", ""] + [f"- {s}" for s in content.conclusion]
     lines += ["", "## Ranking of schemes", "", _table_md(content.tables["schemes"], scheme_display)]
-    lines += ["", "## Pairwise comparisons", "", _table_md(content.tables["comparisons"], comparison_display)]
+    lines += [
+        "",
+        "## Pairwise comparisons",
+        "",
+        _table_md(content.tables["comparisons"], comparison_display),
+    ]
     lines += ["", "## Plots", ""]
     for name, spec in PLOTS.items():
         lines += [f"### {spec.title}", ""]
-        lines.append(f"![{spec.title}]({images[name]})" if name in images else f"_Not drawn: {plot_note(content, name)}_")
+        lines.append(
+            f"![{spec.title}]({images[name]})"
+            if name in images
+            else f"_Not drawn: {plot_note(content, name)}_"
+        )
         lines.append("")
     lines += ["## All trials", "", _table_md(content.tables["trials"])]
     return "\n".join(lines) + "\n"
 
 
-def build_markdown_report(storage: Any, study_name: str | None = None, path: str | Path = "report.md", **kwargs: Any) -> Path:
+def build_markdown_report(
+    storage: Any, study_name: str | None = None, path: str | Path = "report.md", **kwargs: Any
+) -> Path:
     """Write the study's report as Markdown, with PNG plots in ``<stem>_files/`` beside it.
 
     Parameters
     ----------
-    storage : str, storage, optuna.Study or StudyData
-        Where the study is.
+    storage : str, storage, optuna.Study, StudyData or ReportContent
+        Where the study is, or a report already computed.
     study_name : str, optional
         The study's name (not needed with a study).
     path : str or Path, default="report.md"
@@ -96,13 +114,15 @@ def build_markdown_report(storage: Any, study_name: str | None = None, path: str
     return path
 
 
-def export_csv(storage: Any, study_name: str | None = None, directory: str | Path = ".", **kwargs: Any) -> list[Path]:
+def export_csv(
+    storage: Any, study_name: str | None = None, directory: str | Path = ".", **kwargs: Any
+) -> list[Path]:
     """Write every report table, and the raw per-seed rows, as CSV files.
 
     Parameters
     ----------
-    storage : str, storage, optuna.Study or StudyData
-        Where the study is.
+    storage : str, storage, optuna.Study, StudyData or ReportContent
+        Where the study is, or a report already computed.
     study_name : str, optional
         The study's name (not needed with a study).
     directory : str or Path, default="."
@@ -120,12 +140,15 @@ def export_csv(storage: Any, study_name: str | None = None, directory: str | Pat
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    data = get_data(storage, study_name)
-    content = collect(data, **kwargs)
-    runs = data.seed_runs.copy()
+    content = collect(
+        storage if isinstance(storage, ReportContent) else get_data(storage, study_name), **kwargs
+    )
+    runs = content.data.seed_runs.copy()
     for column in ("loss_curve", "eval_curve"):
         if column in runs:
-            runs[column] = [json.dumps(list(map(float, c))) if c is not None else "" for c in runs[column]]
+            runs[column] = [
+                json.dumps(list(map(float, c))) if c is not None else "" for c in runs[column]
+            ]
     written = []
     for name, frame in {**content.tables, "seed_runs": runs}.items():
         out = directory / f"{name}.csv"

@@ -42,7 +42,14 @@ def _seed_scores(fig: Figure, ax: Axes, seeds: pd.DataFrame) -> None:
 def _scale(fig: Figure, ax: Axes, scale: pd.DataFrame) -> None:
     """Mean score against init_scale (log x) with 1-std error bars, per scheme."""
     for scheme, g in scale.groupby("scheme", sort=True):
-        ax.errorbar(g["init_scale"], g["mean"], yerr=g["std"].fillna(0.0), marker="o", capsize=3, label=str(scheme))
+        ax.errorbar(
+            g["init_scale"],
+            g["mean"],
+            yerr=g["std"].fillna(0.0),
+            marker="o",
+            capsize=3,
+            label=str(scheme),
+        )
     ax.set_xscale("log")
     ax.set_xlabel("init_scale")
     ax.set_ylabel("score (mean over seeds)")
@@ -52,13 +59,17 @@ def _scale(fig: Figure, ax: Axes, scale: pd.DataFrame) -> None:
 
 def _curves(fig: Figure, axes: list[Axes], curves: pd.DataFrame) -> None:
     """Loss and validation curves with mean +- std bands, per scheme."""
-    for ax, curve, title in zip(axes, ("loss", "eval"), ("training loss", "validation score")):
+    for ax, curve, title in zip(
+        axes, ("loss", "eval"), ("training loss", "validation score"), strict=True
+    ):
         for scheme in dict.fromkeys(curves["scheme"]):
             g = curves[(curves["scheme"] == scheme) & (curves["curve"] == curve)]
             if len(g):
                 std = g["std"].fillna(0.0)
                 (line,) = ax.plot(g["epoch"], g["mean"], label=str(scheme))
-                ax.fill_between(g["epoch"], g["mean"] - std, g["mean"] + std, color=line.get_color(), alpha=0.2)
+                ax.fill_between(
+                    g["epoch"], g["mean"] - std, g["mean"] + std, color=line.get_color(), alpha=0.2
+                )
         ax.set_title(title)
         ax.set_xlabel("epoch")
     axes[0].legend(fontsize="small")
@@ -80,7 +91,11 @@ def _history(fig: Figure, ax: Axes, trials: pd.DataFrame) -> None:
     """Objective value per complete trial and the best value so far."""
     done = trials[trials["state"] == "COMPLETE"].sort_values("trial_number")
     ax.scatter(done["trial_number"], done["value"], s=14, label="trial")
-    best = done["value"].cummax() if trials.attrs.get("greater_is_better", True) else done["value"].cummin()
+    best = (
+        done["value"].cummax()
+        if trials.attrs.get("greater_is_better", True)
+        else done["value"].cummin()
+    )
     ax.step(done["trial_number"], best, where="post", color="tab:red", label="best so far")
     ax.set_xlabel("trial")
     ax.set_ylabel("objective value")

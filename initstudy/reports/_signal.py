@@ -34,7 +34,11 @@ def _preprocess(X: np.ndarray, preprocessing: Any) -> np.ndarray:
     """Apply the study's feature preprocessing (fitted on these rows: no training happens)."""
     from sklearn.preprocessing import StandardScaler
 
-    steps = {"standard": lambda a: StandardScaler().fit_transform(a), "none": lambda a: a, None: lambda a: a}
+    steps = {
+        "standard": lambda a: StandardScaler().fit_transform(a),
+        "none": lambda a: a,
+        None: lambda a: a,
+    }
     if preprocessing not in steps:
         raise _Skip(f"the study's preprocessing {preprocessing!r} is not reproduced here; pass X")
     return np.asarray(steps[preprocessing](np.asarray(X, dtype=float)), dtype=float)
@@ -64,7 +68,9 @@ def _estimator(config: dict[str, Any], params: dict[str, Any], task: str) -> Any
     fixed = dict(config.get("estimator", {}))
     kind = fixed.pop("kind", "mlp")
     if kind != "mlp":
-        raise _Skip(f"signal propagation is measured on initstudy's MLPs, not on estimator kind {kind!r}")
+        raise _Skip(
+            f"signal propagation is measured on initstudy's MLPs, not on estimator kind {kind!r}"
+        )
     if "space" in config:
         params = from_dict(config["space"]).estimator_params(params)
     merged = {k: tuple(v) if isinstance(v, list) else v for k, v in {**fixed, **params}.items()}

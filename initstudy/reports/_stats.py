@@ -98,7 +98,9 @@ def _try_bootstrap(x: np.ndarray, method: str, level: float, seed: int) -> tuple
     return low, high
 
 
-def bootstrap_ci(values: Any, *, confidence_level: float = CONFIDENCE_LEVEL, seed: int = 0) -> Interval:
+def bootstrap_ci(
+    values: Any, *, confidence_level: float = CONFIDENCE_LEVEL, seed: int = 0
+) -> Interval:
     """Bootstrap confidence interval of the mean of per-seed values.
 
     Parameters
@@ -229,12 +231,15 @@ def _wilcoxon_p(d: np.ndarray) -> tuple[float, str]:
         smallest = 2.0 / 2**nonzero
         return math.nan, (
             f"too few seeds for a test: {nonzero} non-tied pair(s), a two-sided Wilcoxon test "
-            f"needs at least {MIN_SEEDS_FOR_TEST} to reach p < 0.05 (smallest p here {smallest:.3g})"
+            f"needs at least {MIN_SEEDS_FOR_TEST} to reach p < 0.05 "
+            f"(smallest p here {smallest:.3g})"
         )
     return float(stats.wilcoxon(d, zero_method="wilcox", method="auto").pvalue), ""
 
 
-def paired_comparison(a: Any, b: Any, *, greater_is_better: bool = True, seed: int = 0) -> dict[str, Any]:
+def paired_comparison(
+    a: Any, b: Any, *, greater_is_better: bool = True, seed: int = 0
+) -> dict[str, Any]:
     """Compare two configurations scored on the same seeds.
 
     Parameters

@@ -9,9 +9,7 @@ the reason in the row's ``note`` column.
 from __future__ import annotations
 
 import itertools
-import json
 import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -25,9 +23,6 @@ __all__ = [
     "best_trials",
     "compare_schemes",
     "get_data",
-    "importances",
-    "learning_curves",
-    "scale_response",
     "scheme_table",
     "seed_scores",
     "trials_table",
@@ -37,17 +32,43 @@ __all__ = [
 TRIAL_ATTRS = ["mean", "std", "ci_low", "ci_high", "n_diverged", "fit_seconds"]
 
 SCHEME_COLUMNS = [
-    "rank", "scheme", "trial_number", "value", "n_seeds", "mean", "std", "iqm", "ci_low",
-    "ci_high", "ci_method", "n_diverged", "share_diverged", "mean_epochs", "n_trials", "params",
+    "rank",
+    "scheme",
+    "trial_number",
+    "value",
+    "n_seeds",
+    "mean",
+    "std",
+    "iqm",
+    "ci_low",
+    "ci_high",
+    "ci_method",
+    "n_diverged",
+    "share_diverged",
+    "mean_epochs",
+    "n_trials",
+    "params",
     "note",
-]  # fmt: skip
+]
 
 COMPARE_COLUMNS = [
-    "scheme_a", "scheme_b", "trial_a", "trial_b", "n_paired", "mean_diff", "ci_low", "ci_high",
-    "wins", "losses", "ties", "p_superiority", "p_value", "p_holm", "verdict", "note",
-]  # fmt: skip
-
-CURVE_COLUMNS = ["scheme", "trial_number", "curve", "epoch", "mean", "std", "min", "max", "n"]
+    "scheme_a",
+    "scheme_b",
+    "trial_a",
+    "trial_b",
+    "n_paired",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+    "wins",
+    "losses",
+    "ties",
+    "p_superiority",
+    "p_value",
+    "p_holm",
+    "verdict",
+    "note",
+]
 
 
 def get_data(storage: Any, study_name: str | None = None) -> StudyData:
@@ -123,11 +144,17 @@ def _seed_frame(data: StudyData, trial_number: int) -> pd.DataFrame:
 
 def _params_text(trial: optuna.trial.FrozenTrial) -> str:
     """The trial's parameters other than ``init``, as ``name=value`` text."""
-    parts = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in trial.params.items() if k != "init"]
+    parts = [
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in trial.params.items()
+        if k != "init"
+    ]
     return ", ".join(parts)
 
 
-def _scheme_row(data: StudyData, scheme: str, trial: optuna.trial.FrozenTrial, n_trials: int) -> dict[str, Any]:
+def _scheme_row(
+    data: StudyData, scheme: str, trial: optuna.trial.FrozenTrial, n_trials: int
+) -> dict[str, Any]:
     """One row of the scheme table."""
     seeds = _seed_frame(data, trial.number)
     row: dict[str, Any] = {"scheme": scheme, "trial_number": trial.number, "value": _value(trial)}
@@ -135,7 +162,9 @@ def _scheme_row(data: StudyData, scheme: str, trial: optuna.trial.FrozenTrial, n
     n_div = int(seeds["diverged"].astype(bool).sum())
     row["n_diverged"] = n_div
     row["share_diverged"] = n_div / len(seeds) if len(seeds) else math.nan
-    row["mean_epochs"] = float(seeds["n_iter"].mean()) if seeds["n_iter"].notna().any() else math.nan
+    row["mean_epochs"] = (
+        float(seeds["n_iter"].mean()) if seeds["n_iter"].notna().any() else math.nan
+    )
     row["n_trials"] = n_trials
     row["params"] = _params_text(trial)
     if data.source != "seed_runs":
@@ -212,8 +241,9 @@ def _verdict(result: dict[str, Any], a: str, b: str) -> str:
         if n >= 2 and n in (result["wins"], result["losses"]):
             return f"{a if result['wins'] == n else b} better"
         return "cannot tell"
-    if low > 0 or high < 0:
-        better = a if (low > 0) == result["greater_is_better"] else b
+    tol = 1e-9 * max(1.0, abs(result["mean_diff"]))  # bounds within rounding of 0 count as 0
+    if low > tol or high < -tol:
+        better = a if (low > tol) == result["greater_is_better"] else b
         return f"{better} better"
     return "within noise"
 
@@ -241,159 +271,28 @@ def compare_schemes(storage: Any, study_name: str | None = None) -> pd.DataFrame
     data = get_data(storage, study_name)
     best = best_trials(data)
     if len(best) < 2:
-        return _empty(COMPARE_COLUMNS, f"needs at least 2 schemes with a complete trial, got {len(best)}")
+        return _empty(
+            COMPARE_COLUMNS, f"needs at least 2 schemes with a complete trial, got {len(best)}"
+        )
     rows = []
     for (a, ta), (b, tb) in itertools.combinations(best.items(), 2):
         sa = _seed_frame(data, ta.number).set_index("seed")["score"]
         sb = _seed_frame(data, tb.number).set_index("seed")["score"]
         both = pd.concat([sa, sb], axis=1, join="inner")
-        result = paired_comparison(both.iloc[:, 0], both.iloc[:, 1], greater_is_better=data.greater_is_better)
+        result = paired_comparison(
+            both.iloc[:, 0], both.iloc[:, 1], greater_is_better=data.greater_is_better
+        )
         result["greater_is_better"] = data.greater_is_better
-        rows.append({"scheme_a": a, "scheme_b": b, "trial_a": ta.number, "trial_b": tb.number, **result, "verdict": _verdict(result, a, b)})
+        rows.append(
+            {
+                "scheme_a": a,
+                "scheme_b": b,
+                "trial_a": ta.number,
+                "trial_b": tb.number,
+                **result,
+                "verdict": _verdict(result, a, b),
+            }
+        )
     frame = pd.DataFrame(rows)
     frame["p_holm"] = holm(frame["p_value"].to_numpy())
     return frame[COMPARE_COLUMNS]
-
-
-def _get_importances(data: StudyData, evaluator: Any) -> dict[str, float]:
-    """Optuna importances of the first objective (negated for PED-ANOVA when maximized)."""
-    if len(data.study.directions) == 1:
-        return optuna.importance.get_param_importances(data.study, evaluator=evaluator)
-    sign = -1.0 if data.greater_is_better else 1.0
-    with warnings.catch_warnings():  # the target is already oriented so that low is better
-        warnings.filterwarnings("ignore", message="PedAnovaImportanceEvaluator computes")
-        return optuna.importance.get_param_importances(
-            data.study, evaluator=evaluator, target=lambda t: sign * t.values[0]
-        )
-
-
-def importances(storage: Any, study_name: str | None = None, *, evaluator: str = "ped_anova") -> pd.DataFrame:
-    """Optuna's hyperparameter importances of the study's objective.
-
-    Parameters
-    ----------
-    storage : str, storage, optuna.Study or StudyData
-        Where the study is.
-    study_name : str, optional
-        The study's name (not needed with a study).
-    evaluator : {"ped_anova", "fanova"}, default="ped_anova"
-        PED-ANOVA (Optuna's default; handles conditional parameters) or fANOVA (random
-        forests, seeded).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``param``, ``importance`` (normalized to sum 1), most important first; empty with
-        ``attrs["note"]`` when fewer than 2 complete trials or Optuna cannot compute them.
-    """
-    from initstudy.exceptions import unknown_name_error
-
-    factories = {
-        "ped_anova": optuna.importance.PedAnovaImportanceEvaluator,
-        "fanova": lambda: optuna.importance.FanovaImportanceEvaluator(seed=0),
-    }
-    if evaluator not in factories:
-        raise unknown_name_error("importance evaluator", evaluator, factories)
-    data = get_data(storage, study_name)
-    n = len(data.complete_trials())
-    if n < 2:
-        return _empty(["param", "importance"], f"needs at least 2 complete trials, got {n}")
-    try:
-        values = _get_importances(data, factories[evaluator]())
-    except (ValueError, RuntimeError) as e:
-        return _empty(["param", "importance"], f"Optuna could not compute importances: {e}")
-    if not values:
-        return _empty(["param", "importance"], "no parameter varied across the complete trials")
-    return pd.DataFrame({"param": list(values), "importance": [float(v) for v in values.values()]})
-
-
-def _as_curve(value: Any) -> np.ndarray:
-    """A stored curve (list, array or JSON text) as a float array; empty if missing."""
-    if isinstance(value, str):
-        value = json.loads(value)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return np.empty(0)
-    return np.asarray(value, dtype=float).ravel()
-
-
-def _curve_rows(scheme: str, trial: int, curve: str, curves: list[np.ndarray]) -> list[dict[str, Any]]:
-    """Per-epoch mean, std, min, max and count of the finite values of several curves."""
-    length = max((c.size for c in curves), default=0)
-    padded = np.full((len(curves), length), math.nan)
-    for i, c in enumerate(curves):
-        padded[i, : c.size] = c
-    padded[~np.isfinite(padded)] = math.nan
-    rows = []
-    for epoch in range(length):
-        col = padded[:, epoch][~np.isnan(padded[:, epoch])]
-        if col.size:
-            std = float(col.std(ddof=1)) if col.size > 1 else math.nan
-            rows.append({"scheme": scheme, "trial_number": trial, "curve": curve, "epoch": epoch + 1, "mean": float(col.mean()), "std": std, "min": float(col.min()), "max": float(col.max()), "n": int(col.size)})
-    return rows
-
-
-def learning_curves(storage: Any, study_name: str | None = None) -> pd.DataFrame:
-    """Per scheme (its best configuration), the training loss and validation score per epoch.
-
-    Parameters
-    ----------
-    storage : str, storage, optuna.Study or StudyData
-        Where the study is.
-    study_name : str, optional
-        The study's name (not needed with a study).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Long format: ``scheme``, ``trial_number``, ``curve`` (``"loss"`` or ``"eval"``),
-        ``epoch`` (from 1), and over the seed (and fold) rows that reached that epoch with a
-        finite value: ``mean``, ``std``, ``min``, ``max``, ``n``. Empty with
-        ``attrs["note"]`` when no curves are stored.
-    """
-    data = get_data(storage, study_name)
-    runs = data.seed_runs
-    if runs.empty:
-        return _empty(CURVE_COLUMNS, "no per-seed rows are stored, so no learning curves")
-    rows: list[dict[str, Any]] = []
-    for scheme, trial in best_trials(data).items():
-        mine = runs[runs["trial_number"] == trial.number]
-        for curve, column in (("loss", "loss_curve"), ("eval", "eval_curve")):
-            if column in mine:
-                rows += _curve_rows(scheme, trial.number, curve, [_as_curve(v) for v in mine[column]])
-    if not rows:
-        return _empty(CURVE_COLUMNS, "the stored seed rows have no loss or validation curves")
-    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
-
-
-def scale_response(storage: Any, study_name: str | None = None) -> pd.DataFrame:
-    """The score of every complete trial against its ``init_scale``, per scheme.
-
-    Other parameters vary between trials too: read the points as a cloud, not a curve.
-
-    Parameters
-    ----------
-    storage : str, storage, optuna.Study or StudyData
-        Where the study is.
-    study_name : str, optional
-        The study's name (not needed with a study).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``scheme``, ``trial_number``, ``init_scale``, ``value``, and over the trial's seeds:
-        ``mean``, ``std``, ``min``, ``max``, ``n_seeds``; sorted by scheme and scale. Empty
-        with ``attrs["note"]`` when the study does not search ``init_scale``.
-    """
-    data = get_data(storage, study_name)
-    columns = ["scheme", "trial_number", "init_scale", "value", "mean", "std", "min", "max", "n_seeds"]
-    rows = []
-    for t in data.complete_trials():
-        if "init_scale" not in t.params:
-            continue
-        s = _seed_frame(data, t.number)["score"].to_numpy(dtype=float)
-        s = s[np.isfinite(s)]
-        stats = (s.mean(), s.std(ddof=1) if s.size > 1 else math.nan, s.min(), s.max()) if s.size else (math.nan,) * 4
-        rows.append([scheme_of(t), t.number, float(t.params["init_scale"]), _value(t), *map(float, stats), int(s.size)])
-    if not rows:
-        return _empty(columns, "the study does not search init_scale")
-    return pd.DataFrame(rows, columns=columns).sort_values(["scheme", "init_scale"], ignore_index=True)

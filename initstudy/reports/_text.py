@@ -9,7 +9,7 @@ import pandas as pd
 
 from initstudy.reports._stats import MIN_SEEDS_FOR_TEST
 
-__all__ = ["comparison_display", "conclusion", "markdown_table", "scheme_display"]
+__all__ = ["comparison_display", "conclusion", "markdown_table", "render_text", "scheme_display"]
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -33,14 +33,22 @@ def scheme_display(schemes: pd.DataFrame) -> pd.DataFrame:
     """The scheme table with formatted numbers and the CI as one column (for people)."""
     rows = [
         {
-            "rank": r["rank"], "scheme": r["scheme"], "trial": r["trial_number"], "value": _num(r["value"]),
-            "mean": _num(r["mean"]), "std": _num(r["std"], 3), "IQM": _num(r["iqm"]),
-            "95% CI (bootstrap)": _ci(r["ci_low"], r["ci_high"]), "seeds": r["n_seeds"],
+            "rank": r["rank"],
+            "scheme": r["scheme"],
+            "trial": r["trial_number"],
+            "value": _num(r["value"]),
+            "mean": _num(r["mean"]),
+            "std": _num(r["std"], 3),
+            "IQM": _num(r["iqm"]),
+            "95% CI (bootstrap)": _ci(r["ci_low"], r["ci_high"]),
+            "seeds": r["n_seeds"],
             "diverged": f"{r['n_diverged']}/{r['n_seeds']}" if r["n_seeds"] else "n/a",
-            "epochs": _num(r["mean_epochs"], 3), "config": r["params"], "note": r["note"],
+            "epochs": _num(r["mean_epochs"], 3),
+            "config": r["params"],
+            "note": r["note"],
         }
         for _, r in schemes.iterrows()
-    ]  # fmt: skip
+    ]
     return pd.DataFrame(rows)
 
 
@@ -48,13 +56,19 @@ def comparison_display(comparisons: pd.DataFrame) -> pd.DataFrame:
     """The comparison table with formatted numbers (for people)."""
     rows = [
         {
-            "A": r["scheme_a"], "B": r["scheme_b"], "mean A-B": _signed(r["mean_diff"]),
-            "95% CI": _ci(r["ci_low"], r["ci_high"]), "A wins": f"{r['wins']}/{r['n_paired']}",
-            "P(A beats B)": _num(r["p_superiority"], 3), "Wilcoxon p": _num(r["p_value"], 3),
-            "Holm p": _num(r["p_holm"], 3), "verdict": r["verdict"], "note": r["note"],
+            "A": r["scheme_a"],
+            "B": r["scheme_b"],
+            "mean A-B": _signed(r["mean_diff"]),
+            "95% CI": _ci(r["ci_low"], r["ci_high"]),
+            "A wins": f"{r['wins']}/{r['n_paired']}",
+            "P(A beats B)": _num(r["p_superiority"], 3),
+            "Wilcoxon p": _num(r["p_value"], 3),
+            "Holm p": _num(r["p_holm"], 3),
+            "verdict": r["verdict"],
+            "note": r["note"],
         }
         for _, r in comparisons.iterrows()
-    ]  # fmt: skip
+    ]
     return pd.DataFrame(rows)
 
 
@@ -69,7 +83,9 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
     lines = ["| " + " | ".join(cell(c) for c in frame.columns) + " |"]
     lines.append("|" + "|".join("---" for _ in frame.columns) + "|")
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    lines += [
+        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 
@@ -79,9 +95,12 @@ def _beats(r: pd.Series, winner: str, loser: str, sign: float) -> str:
     n = r["n_paired"]
     on = f"all {n} seeds" if wins == n else f"{wins} of {n} seeds"
     d, lo, hi = (sign * r["mean_diff"], sign * r["ci_low"], sign * r["ci_high"])
-    text = f"{winner} beats {loser} on {on}, mean {_signed(d)} (95% CI {_ci(min(lo, hi), max(lo, hi))})"
+    ci = _ci(min(lo, hi), max(lo, hi))
+    text = f"{winner} beats {loser} on {on}, mean {_signed(d)} (95% CI {ci})"
     if not math.isnan(r["p_holm"]):
         text += f", Holm-adjusted Wilcoxon p = {r['p_holm']:.3g}"
+        if r["p_holm"] >= 0.05:
+            text += " (not significant after Holm correction: treat as a hint)"
     return text + "."
 
 
@@ -125,8 +144,9 @@ def conclusion(schemes: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
         return ["No complete trials yet: nothing to conclude."]
     top = schemes.iloc[0]
     out = [
-        f"Best scheme: {top['scheme']} (trial {top['trial_number']}; {top['params'] or 'no other parameters'}), "
-        f"mean {_num(top['mean'])} over {top['n_seeds']} seed(s) (95% CI {_ci(top['ci_low'], top['ci_high'])})."
+        f"Best scheme: {top['scheme']} (trial {top['trial_number']}; "
+        f"{top['params'] or 'no other parameters'}), mean {_num(top['mean'])} over "
+        f"{top['n_seeds']} seed(s) (95% CI {_ci(top['ci_low'], top['ci_high'])})."
     ]
     if len(schemes) == 1:
         out.append("Only one scheme has complete trials, so there is nothing to compare it with.")
@@ -134,7 +154,9 @@ def conclusion(schemes: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
         out += _pair_sentences(str(top["scheme"]), comparisons)
     diverged = schemes[schemes["n_diverged"] > 0]
     if len(diverged):
-        parts = [f"{r['scheme']} {r['n_diverged']} of {r['n_seeds']}" for _, r in diverged.iterrows()]
+        parts = [
+            f"{r['scheme']} {r['n_diverged']} of {r['n_seeds']}" for _, r in diverged.iterrows()
+        ]
         out.append("Diverged seeds in the best configurations: " + ", ".join(parts) + ".")
     n = int(schemes["n_seeds"].min())
     if n < MIN_SEEDS_FOR_TEST:
@@ -143,3 +165,41 @@ def conclusion(schemes: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
             f"narrow; run at least {MIN_SEEDS_FOR_TEST} seeds (better 10+) to confirm."
         )
     return out
+
+
+def _frame_text(frame: pd.DataFrame, display: Any, drop: tuple[str, ...] = ()) -> str:
+    """A table as aligned text, or the reason it is empty."""
+    if frame.empty:
+        return "  (" + str(frame.attrs.get("note", "no rows")) + ")"
+    shown = display(frame).drop(columns=list(drop), errors="ignore")
+    return shown.to_string(index=False)
+
+
+def render_text(content: Any) -> str:
+    """The terminal summary: setup, ranking, comparisons and conclusion.
+
+    Parameters
+    ----------
+    content : ReportContent
+        From :func:`initstudy.reports.collect`.
+
+    Returns
+    -------
+    str
+    """
+    lines = [f"Study {content.study_name!r}"]
+    lines += [f"  {k}: {v}" for k, v in content.setup]
+    lines += [
+        "",
+        "Ranking of init schemes (best configuration of each; 95% bootstrap CI over seeds):",
+    ]
+    lines.append(_frame_text(content.tables["schemes"], scheme_display, ("config", "note")))
+    lines += ["", "Pairwise comparisons (paired by seed):"]
+    lines.append(_frame_text(content.tables["comparisons"], comparison_display, ("note",)))
+    notes = content.tables["comparisons"].get("note", pd.Series(dtype=object))
+    if len(notes) and notes.str.contains("too few seeds").any():
+        lines.append(
+            "  (no p-values: too few seeds for a Wilcoxon test; see the HTML report's notes)"
+        )
+    lines += ["", "Conclusion:"] + [f"  - {s}" for s in content.conclusion]
+    return "\n".join(lines)

@@ -211,6 +211,7 @@ class StudyConfig:
             raise _fail("penalty", "must be a number or None", self.penalty)
         validation_key(self.validation, self.split_seed)
         check_estimator_params(self.estimator_kind, self.estimator)
+        get_space(self.space)
 
     @property
     def n_seeds(self) -> int:

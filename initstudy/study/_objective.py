@@ -105,7 +105,12 @@ class Objective:
         self.seed_batch = config.seed_batch
         if self.seed_mode and self.seed_batch is None:
             self.seed_batch = _WILCOXON_BATCH
-        self.validation = validation_key(config.validation, config.split_seed)
+        # the cache key's "validation" part: everything besides the estimator and the seed
+        # that changes a stored score (rows are reused across studies of one database)
+        self.validation = (
+            f"{validation_key(config.validation, config.split_seed)}"
+            f"|preprocessing={config.preprocessing!r}|scoring={config.scoring!r}"
+        )
         self.penalty = (
             default_penalty(config.scoring, dataset.task)
             if config.penalty is None else float(config.penalty)

@@ -27,7 +27,7 @@ import optuna
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from initstudy.exceptions import ConfigError, InitStudyError, StorageError
+from initstudy.exceptions import ConfigError, InitStudyError, StorageError, unknown_name_error
 from initstudy.searchspaces import get_space
 from initstudy.storage import (
     fail_stale_trials,
@@ -133,17 +133,22 @@ def _prepare(config: StudyConfig, storage: Any, dataset: Dataset, space: Any,
              resume: bool | None) -> optuna.Study:
     """Create or load the study, register its record, name its objectives."""
     name = config.study_name
-    existing = {s.study_name: s.n_trials for s in optuna.get_all_study_summaries(storage)}
-    if resume is True and name not in existing:
-        raise StorageError(f"There is no study {name!r} to resume in {config.storage}.")
-    if resume is False and name in existing:
+    names = optuna.get_all_study_names(storage)
+    if resume is True and name not in names:
+        error = unknown_name_error("study", name, names, cls=StorageError)
+        raise StorageError(f"Cannot resume: {error}")
+    if resume is False and name in names:
         name = next_free_study_name(storage, name)
+    n_existing = 0
+    if name in names:
+        n_existing = len(optuna.load_study(study_name=name, storage=storage).get_trials(
+            deepcopy=False))
     register_study(storage, name, fingerprint=dataset.fingerprint,
                    config=_identity(config, dataset, space))
     directions = [OBJECTIVES[o] for o in config.objectives]
     study = optuna.create_study(
         study_name=name, storage=storage, directions=directions, load_if_exists=True,
-        sampler=make_sampler(config, space, 0, existing.get(name, 0)),
+        sampler=make_sampler(config, space, 0, n_existing),
         pruner=make_pruner(config),
     )
     study.set_user_attr("n_trials", config.n_trials)

@@ -126,9 +126,9 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Processes (joblib) running the CV splits of a seed batch in parallel; None or 1 runs
         them here. Trials stay sequential (each trial's sampler sees the previous ones), and
-        only this process writes to the storage. Worth it only when one split takes seconds:
-        starting the workers and copying the data costs seconds (threads would not help: the
-        training is mostly Python-level NumPy calls holding the GIL).
+        only this process writes to the storage. Worth it only when one split trains for
+        seconds and cores are free: starting the workers and copying the data cost seconds.
+        ``joblib.parallel_config(backend="threading")`` switches to threads.
     error_score : "raise" or float, default=nan
         Score of a fit (or score) that raises; "raise" re-raises. A diverged seed scores the
         metric's worst value when known (0 for accuracy, -1 for R^2), else ``error_score``.
@@ -284,7 +284,7 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.multimetric_ = False
         objective = self._objective(X, y, splits, space)
         with optuna_verbosity(self.verbose):
-            self.study_ = open_study(self, space, X, y, splits, objective)
+            self.study_ = open_study(self, space, X, y, splits, cv, objective)
             self.study_name_ = self.study_.study_name
             self.study_.optimize(objective, n_trials=trials_to_run(self.study_, self.n_trials))
         self._store_results(space)

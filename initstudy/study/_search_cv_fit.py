@@ -266,7 +266,9 @@ def _curve(estimator: Any, attribute: str) -> list[float] | None:
     return None if values is None else [float(value) for value in values]
 
 
-def _failed_run(seed: int, fold: int, seconds: float, error: str, error_score: float | str) -> SeedRun:
+def _failed_run(
+    seed: int, fold: int, seconds: float, error: str, error_score: float | str
+) -> SeedRun:
     """The record of a seed whose preprocessing or fit raised."""
     return SeedRun(seed, fold, float(error_score), False, None, seconds, 0.0, None, error)
 

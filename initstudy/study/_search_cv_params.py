@@ -35,7 +35,8 @@ _CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
                 "None or an optuna sampler"),
     "pruner": (lambda v: v is None or isinstance(v, optuna.pruners.BasePruner),
                "None or an optuna pruner (e.g. WilcoxonPruner)"),
-    "storage": (lambda v: v is None or isinstance(v, (str, os.PathLike, optuna.storages.BaseStorage)),
+    "storage": (lambda v: v is None
+                or isinstance(v, (str, os.PathLike, optuna.storages.BaseStorage)),
                 "None, a storage URL, a .db path or an optuna RDBStorage"),
     "study_name": (lambda v: v is None or (isinstance(v, str) and bool(v.strip())),
                    "None or a non-empty string"),
@@ -43,7 +44,8 @@ _CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "random_state": (lambda v: v is None or (_is_int(v) and 0 <= v < 2**31),
                      "None or an int in [0, 2**31)"),
     "n_jobs": (lambda v: v is None or (_is_int(v) and v != 0), "None or a non-zero int"),
-    "error_score": (lambda v: v == "raise" or (isinstance(v, numbers.Real) and not isinstance(v, bool)),
+    "error_score": (lambda v: v == "raise"
+                    or (isinstance(v, numbers.Real) and not isinstance(v, bool)),
                     "'raise' or a number"),
     "verbose": (lambda v: _is_int(v) and v >= 0 or isinstance(v, bool), "an int >= 0"),
 }

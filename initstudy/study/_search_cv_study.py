@@ -24,7 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sklearn.base import is_classifier
 from sklearn.exceptions import FitFailedWarning
 
-from initstudy.exceptions import ConfigError
+from initstudy.exceptions import ConfigError, StudyConflictError
 from initstudy.storage import fail_stale_trials, register_study, resolve_storage
 from initstudy.study._aggregates import default_penalty
 from initstudy.study._datasets import dataset_fingerprint
@@ -94,16 +94,25 @@ def _sampler(search: InitSearchCV, space: Any) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(seed=search.random_state)
 
 
-def _config(search: InitSearchCV, space: Any, X: Any, validation: str) -> dict[str, Any]:
-    """What determines the results, in the sections of a ``StudyConfig`` (stored with it)."""
+def _data_text(X: Any) -> str:
+    """How the report names the data, e.g. "the DataFrame given to InitSearchCV.fit (600 x 4)"."""
+    shape = getattr(X, "shape", None) or (len(X), len(X[0]) if len(X) else 0)
+    return f"the {type(X).__name__} given to InitSearchCV.fit ({shape[0]} x {shape[1]})"
+
+
+def _config(search: InitSearchCV, space: Any, X: Any, splits: list, cv: Any) -> dict[str, Any]:
+    """What determines the results, in the sections of a ``StudyConfig`` (stored with it and
+    shown by the reports); resuming with any difference raises ``StudyConflictError``."""
     return {
         "kind": "InitSearchCV",
-        "dataset": {"name": "InitSearchCV.fit data", "n_samples": int(len(X))},
-        "estimator": {"kind": "InitSearchCV", "repr": estimator_text(search.estimator)},
+        "dataset": {"name": _data_text(X)},
+        "estimator": {"kind": "InitSearchCV",
+                      "estimator": " ".join(estimator_text(search.estimator).split())},
         "seeds": {"values": list(search.seeds_)},
         "evaluation": {
-            "validation": validation,
-            "n_splits": search.n_splits_,
+            "cv": " ".join(repr(cv).split()),
+            "n_splits": len(splits),
+            "splits_sha256": splits_key(splits),
             "scoring": scoring_text(search.scoring),
             "aggregate": search.aggregate,
             "error_score": str(search.error_score),
@@ -122,7 +131,8 @@ def _objective_name(search: InitSearchCV) -> str:
 
 
 def open_study(
-    search: InitSearchCV, space: Any, X: Any, y: Any, splits: list, objective: SearchObjective
+    search: InitSearchCV, space: Any, X: Any, y: Any, splits: list, cv: Any,
+    objective: SearchObjective,
 ) -> optuna.Study:
     """Create (or, for a named stored study, resume) the study and wire the objective to it."""
     name = search.study_name or _fresh_name()
@@ -134,8 +144,14 @@ def open_study(
     task = _task(search.estimator)
     validation = f"splits:{splits_key(splits)};scoring:{scoring_text(search.scoring)}"
     fingerprint = search_fingerprint(X, y, task)
-    register_study(rdb, name, fingerprint=fingerprint,
-                   config=_config(search, space, X, validation))
+    try:
+        register_study(rdb, name, fingerprint=fingerprint,
+                       config=_config(search, space, X, splits, cv))
+    except StudyConflictError as e:
+        raise StudyConflictError(
+            f"{e} From InitSearchCV: pass another study_name, or study_name=None for a fresh "
+            "study at every fit."
+        ) from e
     study = optuna.create_study(storage=rdb, load_if_exists=True, **kwargs)
     fail_stale_trials(rdb, name)  # a killed earlier fit's trials are failed and queued again
     _name_objective(study, _objective_name(search))

@@ -77,12 +77,16 @@ def interrupts_raise() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class TrialCounts:
-    """Trial counts of a study: finished (complete + pruned), live, waiting, best value."""
+    """Trial counts of a study: finished (complete + pruned), live, waiting, best value.
+
+    ``last_number`` is the highest trial number (-1 for none).
+    """
 
     finished: int
     live: int
     waiting: int
     best: float | None
+    last_number: int = -1
 
 
 def count_trials(study: optuna.Study) -> TrialCounts:
@@ -98,11 +102,20 @@ def count_trials(study: optuna.Study) -> TrialCounts:
         live=sum(t.state in _LIVE for t in trials),
         waiting=sum(t.state == TrialState.WAITING for t in trials),
         best=best,
+        last_number=max((t.number for t in trials), default=-1),
     )
 
 
-def _is_surplus(study: optuna.Study, trial: optuna.Trial, n_trials: int) -> bool:
-    """True when ``n_trials`` live trials are numbered before this one (a lost race)."""
+def _is_surplus(
+    study: optuna.Study, trial: optuna.Trial, n_trials: int, counts: TrialCounts
+) -> bool:
+    """True when ``n_trials`` live trials are numbered before this one (a lost race).
+
+    No storage read when no other trial was created since ``counts`` and fewer than
+    ``n_trials`` were live then: the trial's rank is then below ``counts.live``.
+    """
+    if counts.live < n_trials and trial.number <= counts.last_number + 1:
+        return False
     live = study.get_trials(deepcopy=False, states=_LIVE)
     return sum(t.number < trial.number for t in live) >= n_trials
 
@@ -112,12 +125,14 @@ def _tell_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
     study.tell(trial, state=TrialState.FAIL)
 
 
-def _run_trial(study: optuna.Study, objective: Objective, storage: Any, n_trials: int) -> str:
+def _run_trial(
+    study: optuna.Study, objective: Objective, storage: Any, n_trials: int, counts: TrialCounts
+) -> str:
     """Ask, run and tell one trial; returns "complete", "pruned", "failed" or "surplus"."""
     with warnings.catch_warnings():  # heartbeats come from storage.trial_heartbeat below
         warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
         trial = study.ask()
-    if _is_surplus(study, trial, n_trials):
+    if _is_surplus(study, trial, n_trials, counts):
         trial.set_user_attr("surplus", True)
         study.tell(trial, state=TrialState.FAIL)
         return "surplus"
@@ -186,7 +201,7 @@ def work(
         if counts.live >= n_trials and counts.waiting == 0:
             time.sleep(_POLL_SECONDS)  # the last trials run in other workers
             continue
-        outcome = _run_trial(study, objective, storage, n_trials)
+        outcome = _run_trial(study, objective, storage, n_trials, counts)
         failures = failures + [outcome] if outcome == "failed" else []
         if len(failures) >= MAX_CONSECUTIVE_FAILURES:
             last = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))[-1]

@@ -147,6 +147,9 @@ def test_missing_files_and_unknown_names(tmp_path: Path,
     _one_line_error(code, err, "missing.db")
     code, _, err = _run(["run", "--storage", "notaurl"], capsys)
     _one_line_error(code, err, "notaurl")
+    code, _, err = _run(["run", "--resume", "--study-name", "nope", "--storage",
+                         f"sqlite:///{tmp_path}/s.db"], capsys)
+    _one_line_error(code, err, "Cannot resume: Unknown study 'nope'")
 
 
 def test_worker_for_an_unknown_study(config_file: Path, tmp_path: Path,

@@ -240,3 +240,25 @@ def test_sparse_input_is_rejected(digits: tuple[np.ndarray, np.ndarray]) -> None
     X, y = digits
     with pytest.raises(TypeError, match="[Ss]parse"):
         small().fit(sparse.csr_matrix(X), y)
+
+
+def test_verbose_prints_the_loss(digits: tuple[np.ndarray, np.ndarray], capsys: pytest.CaptureFixture[str]) -> None:
+    X, y = digits
+    small(max_iter=2, verbose=True).fit(X, y)
+    assert capsys.readouterr().out.count("loss = ") == 2
+
+
+def test_regressor_partial_fit(regression: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = regression
+    reg = MLPRegressor((8,), random_state=0, learning_rate_init=0.01)
+    for _ in range(3):
+        reg.partial_fit(X, y)
+    assert reg.n_iter_ == 3 and reg.predict(X).shape == (120,) and np.isfinite(reg.loss_)
+
+
+def test_squared_loss_matches_scikit_learn_definition(regression: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = regression
+    reg = MLPRegressor((8,), max_iter=1, random_state=0, alpha=0.0, batch_size=120, learning_rate_init=1e-12,
+                       dtype="float64").fit(X, y)
+    # one batch, a step of ~0: the epoch loss is the half MSE of the (unchanged) initial network
+    assert reg.loss_ == pytest.approx(0.5 * np.mean((reg.predict(X) - y) ** 2), rel=1e-6)

@@ -101,3 +101,17 @@ def test_invalid_calls(digits: tuple[np.ndarray, np.ndarray]) -> None:
         fit_seeds(MLPClassifier(), X, y, seeds=[0], epoch_callback=lambda e, s: False)
     with pytest.raises(ConfigError, match="initstudy MLPClassifier"):
         fit_seeds(object(), X, y, seeds=[0])  # type: ignore[arg-type]
+
+
+
+def test_concurrent_fits_in_threads_agree(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    """Optuna's n_jobs runs fits in threads: the shared BLAS limit must not break them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = digits
+    estimator = MLPClassifier((8,), max_iter=4)
+    alone = fit_seeds(estimator, X, y, seeds=range(4))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        threaded = list(pool.map(lambda s: single(estimator, s, X, y), range(4)))
+    for a, b in zip(alone, threaded):
+        assert_same_fit(a, b, X)

@@ -95,3 +95,32 @@ def test_seeds_in_a_stack_do_not_interact() -> None:
         alone = StackedNet(layout, params[k : k + 1].copy(), "relu", "softmax", 0.1)
         assert alone.loss_grad(x[k : k + 1], y[k : k + 1])[0] == losses[k]
         np.testing.assert_array_equal(alone.grads[0], stack.grads[k])
+
+
+@pytest.mark.parametrize("out_activation", ["softmax", "logistic"])
+def test_log_losses_match_scikit_learn(out_activation: str) -> None:
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(2)
+    layout = Layout((5, 4, 3 if out_activation == "softmax" else 1))
+    net = StackedNet(layout, rng.normal(size=(1, layout.n_params)), "tanh", out_activation, alpha=0.0)
+    x = rng.normal(size=(1, 40, 5))
+    labels = rng.integers(0, 3 if out_activation == "softmax" else 2, size=40)
+    y = np.eye(3)[labels][np.newaxis] if out_activation == "softmax" else labels[np.newaxis, :, np.newaxis].astype(float)
+    loss = net.loss_grad(x, y)[0]
+    out = net._buffers_for(40)[0][-1][0] * 40 + y[0]  # the buffer now holds (output - y) / n
+    proba = out if out_activation == "softmax" else np.hstack([1 - out, out])
+    assert loss == pytest.approx(log_loss(labels, proba), rel=1e-10)
+
+
+def test_softmax_loss_is_exact_when_rows_differ_wildly() -> None:
+    from initstudy.mlp._losses import OUTPUT_LOSSES
+
+    z = np.array([[[120.0, 0.0, 1.0], [-150.0, -149.0, -151.0]]], dtype=np.float32)
+    y = np.array([[[1.0, 0, 0], [0, 1.0, 0]]], dtype=np.float32)
+    logits = z[0].astype(np.float64)
+    log_proba = logits - logits.max(axis=1, keepdims=True)
+    log_proba -= np.log(np.exp(log_proba).sum(axis=1, keepdims=True))
+    loss = OUTPUT_LOSSES["softmax"](z, y)
+    assert loss[0] == pytest.approx(-(log_proba * y[0]).sum() / 2, rel=1e-5)
+    np.testing.assert_allclose(z[0], np.exp(log_proba), rtol=1e-5, atol=1e-30)

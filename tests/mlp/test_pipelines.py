@@ -122,7 +122,8 @@ def test_pandas_input_keeps_feature_names(iris_frame: tuple, cls: type) -> None:
     model = small(cls).fit(X, y)
     assert list(model.feature_names_in_) == list(X.columns)
     assert model.n_features_in_ == 4
-    np.testing.assert_array_equal(model.predict(X), small(cls).fit(X.to_numpy(), y).predict(X.to_numpy()))
+    plain = small(cls).fit(X.to_numpy(), y)
+    np.testing.assert_array_equal(model.predict(X), plain.predict(X.to_numpy()))
     with pytest.raises(ValueError, match="feature names"):
         model.predict(X[X.columns[::-1]])
     with pytest.warns(UserWarning, match="does not have valid feature names"):

@@ -87,14 +87,80 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "initstudy.cli", *args]
 
 
-def subprocess_env() -> dict[str, str]:
-    """The environment of CLI subprocesses: BLAS on one thread (2-core CI machines)."""
+def subprocess_env(one_thread: bool = True) -> dict[str, str]:
+    """The environment of CLI subprocesses: BLAS on one thread (2-core CI machines), or as
+    this process has it."""
     env = dict(os.environ)
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if one_thread:
+        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     return env
 
 
-def run_cli(args: Sequence[str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+def run_cli(args: Sequence[str], cwd: Path, timeout: float = 240,
+            one_thread: bool = True) -> subprocess.CompletedProcess:
     """Run ``initstudy ARGS`` as a subprocess and wait for it."""
     return subprocess.run(cli_command(*args), cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=subprocess_env())
+                          timeout=timeout, env=subprocess_env(one_thread))
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The worker processes of ``initstudy run --jobs N`` (spawned children of ``parent``).
+
+    Read from /proc (Linux): children whose command line is multiprocessing's ``spawn_main``;
+    the resource tracker, also a child, is left out.
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        state, ppid = fields[0], int(fields[1])
+        if ppid == parent and "spawn_main" in cmdline and state not in ("Z", "X"):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def trial_states(path: Path) -> dict[str, int]:
+    """Count the trials of every study in a SQLite file by state (read only, no Optuna)."""
+    if not path.exists():
+        return {}
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = connection.execute("SELECT state, COUNT(*) FROM trials GROUP BY state").fetchall()
+    except sqlite3.OperationalError:  # the tables are not there yet
+        rows = []
+    finally:
+        connection.close()
+    return {str(state): int(count) for state, count in rows}
+
+
+def check_finished_study(storage: object, study_name: str, n_trials: int, n_seeds: int):  # noqa: ANN201
+    """Assert the invariants of a finished study; return ``(study, seed_rows)``.
+
+    Exactly ``n_trials`` COMPLETE trials, none RUNNING or WAITING; every complete trial has one
+    stored row per seed (fold 0), no error; no (trial, seed, fold) stored twice; every row is
+    whole (a score or an error, never half-written).
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    from initstudy.storage import load_seed_runs
+
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    states = [t.state for t in study.trials]
+    assert states.count(TrialState.COMPLETE) == n_trials, states
+    assert TrialState.RUNNING not in states and TrialState.WAITING not in states, states
+    rows = load_seed_runs(storage, study_name)
+    assert not rows.duplicated(["trial_number", "seed", "fold"]).any()
+    complete = {t.number for t in study.trials if t.state == TrialState.COMPLETE}
+    done = rows[rows["trial_number"].isin(complete)]
+    per_trial = done.groupby("trial_number")["seed"].apply(sorted).to_dict()
+    assert per_trial == {n: list(range(n_seeds)) for n in complete}
+    assert done["error"].isna().all() and done["score"].notna().all()
+    assert (rows["score"].notna() | rows["error"].notna()).all()
+    return study, rows

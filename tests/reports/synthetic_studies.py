@@ -13,7 +13,10 @@ SEEDS = [11, 22, 33, 44, 55]
 #: scheme -> list of (init_scale, per-seed scores); the first entry of each is its best trial.
 KNOWN = {
     "he_normal": [(1.0, [0.95, 0.96, 0.94, 0.97, 0.95]), (3.0, [0.90, 0.91, 0.89, 0.92, 0.90])],
-    "glorot_uniform": [(1.0, [0.93, 0.94, 0.92, 0.95, 0.93]), (0.3, [0.80, 0.82, 0.81, 0.79, 0.80])],
+    "glorot_uniform": [
+        (1.0, [0.93, 0.94, 0.92, 0.95, 0.93]),
+        (0.3, [0.80, 0.82, 0.81, 0.79, 0.80]),
+    ],
     "random_normal": [(0.5, [0.60, 0.94, 0.70, 0.93, 0.65])],
 }
 
@@ -54,20 +57,60 @@ def build(
         for scale, scores in entries:
             number = len(study.trials)
             values = np.asarray(scores, dtype=float)
-            attrs = {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if values.size > 1 else 0.0,
-                     "n_diverged": float(sum(diverged.get((number, i), False) for i in range(values.size)))}  # fmt: skip
+            attrs = {
+                "mean": float(values.mean()),
+                "std": float(values.std(ddof=1)) if values.size > 1 else 0.0,
+                "n_diverged": float(
+                    sum(diverged.get((number, i), False) for i in range(values.size))
+                ),
+            }
             study.add_trial(
                 optuna.trial.create_trial(
-                    params={"init": scheme, "init_scale": scale}, distributions=dists,
-                    value=float(values.mean()), user_attrs=attrs,
+                    params={"init": scheme, "init_scale": scale},
+                    distributions=dists,
+                    value=float(values.mean()),
+                    user_attrs=attrs,
                     intermediate_values={i: float(v) for i, v in enumerate(values)},
                 )
-            )  # fmt: skip
-            for i, (seed, score) in enumerate(zip(seeds, values)):
+            )
+            for i, (seed, score) in enumerate(zip(seeds, values, strict=True)):
                 div = diverged.get((number, i), False)
                 loss, ev = _curves(score, 4 + i, div)
-                rows.append({"trial_number": number, "seed": seed, "fold": 0, "score": float(score),
-                             "diverged": div, "n_iter": 4 + i, "fit_seconds": 0.1, "loss_curve": loss,
-                             "eval_curve": ev, "error": None})  # fmt: skip
+                rows.append(
+                    {
+                        "trial_number": number,
+                        "seed": seed,
+                        "fold": 0,
+                        "score": float(score),
+                        "diverged": div,
+                        "n_iter": 4 + i,
+                        "fit_seconds": 0.1,
+                        "loss_curve": loss,
+                        "eval_curve": ev,
+                        "error": None,
+                    }
+                )
     runs = pd.DataFrame(rows)
     return StudyData(study, runs, _seed_scores_from_runs(runs), {"config": CONFIG}, "seed_runs")
+
+
+def run_tiny_study(db_path: str, study_name: str = "tiny", *, seeds: int = 3) -> str:
+    """Run a real 3-trial study (3 schemes, iris, a few epochs) with ``run_study``; its URL."""
+    from initstudy.study import StudyConfig, run_study
+
+    space = {
+        "grid": True,
+        "params": {"init": ["glorot_uniform", "he_normal", "random_normal"], "init_scale": [1.0]},
+    }
+    url = f"sqlite:///{db_path}"
+    config = StudyConfig(
+        dataset="iris",
+        space=space,
+        seeds=seeds,
+        n_trials=3,
+        storage=url,
+        study_name=study_name,
+        estimator={"hidden_layer_sizes": [8], "max_iter": 8, "batch_size": 50},
+    )
+    run_study(config)
+    return url

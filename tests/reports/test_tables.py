@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from synthetic_studies import KNOWN, SEEDS, build
 
 from initstudy.reports import (
     compare_schemes,
@@ -18,8 +19,6 @@ from initstudy.reports import (
     trials_table,
 )
 from initstudy.reports._stats import bootstrap_ci, holm
-
-from synthetic_studies import KNOWN, SEEDS, build
 
 
 def test_scheme_table_matches_recomputation(known_data):
@@ -60,7 +59,11 @@ def test_compare_schemes_paired_by_seed(known_data):
 def test_compare_schemes_with_enough_seeds_gives_holm_p():
     rng = np.random.default_rng(1)
     base = rng.normal(0.9, 0.01, 8)
-    known = {"a": [(1.0, list(base + 0.03))], "b": [(1.0, list(base))], "c": [(1.0, list(base + rng.normal(0, 0.01, 8)))]}
+    known = {
+        "a": [(1.0, list(base + 0.03))],
+        "b": [(1.0, list(base))],
+        "c": [(1.0, list(base + rng.normal(0, 0.01, 8)))],
+    }
     data = build(known, seeds=list(range(8)))
     comp = compare_schemes(data)
     assert comp["p_value"].notna().all()
@@ -82,7 +85,11 @@ def test_compare_pairs_only_shared_seeds():
 
 
 def test_minimize_direction_ranks_low_first():
-    data = build({"a": [(1.0, [0.3, 0.2, 0.25])], "b": [(1.0, [0.1, 0.15, 0.12])]}, seeds=[1, 2, 3], direction="minimize")
+    data = build(
+        {"a": [(1.0, [0.3, 0.2, 0.25])], "b": [(1.0, [0.1, 0.15, 0.12])]},
+        seeds=[1, 2, 3],
+        direction="minimize",
+    )
     table = scheme_table(data)
     assert table["scheme"].tolist() == ["b", "a"]
     row = compare_schemes(data).iloc[0]
@@ -113,7 +120,9 @@ def test_single_seed_reports_what_cannot_be_computed():
 def test_trials_table_and_seed_scores(known_data):
     trials = trials_table(known_data)
     assert len(trials) == 5 and set(trials["state"]) == {"COMPLETE"}
-    assert {"init", "init_scale", "mean", "std", "n_diverged", "value", "n_seeds"} <= set(trials.columns)
+    assert {"init", "init_scale", "mean", "std", "n_diverged", "value", "n_seeds"} <= set(
+        trials.columns
+    )
     assert (trials["n_seeds"] == 5).all()
     seeds = seed_scores(known_data)
     assert len(seeds) == 15 and seeds["seed"].tolist()[:5] == SEEDS
@@ -151,7 +160,13 @@ def test_empty_study_tables_say_why():
     study = optuna.create_study(study_name="empty")
     from initstudy.reports._load import StudyData, _seed_scores_from_trials
 
-    data = StudyData(study, __import__("pandas").DataFrame(), _seed_scores_from_trials(study), {}, "intermediate_values")
+    data = StudyData(
+        study,
+        __import__("pandas").DataFrame(),
+        _seed_scores_from_trials(study),
+        {},
+        "intermediate_values",
+    )
     assert scheme_table(data).attrs["note"] == "the study has no complete trials"
     assert "at least 2 schemes" in compare_schemes(data).attrs["note"]
     assert learning_curves(data).empty

@@ -60,6 +60,7 @@ def test_from_toml(tmp_path: Path) -> None:
 
 def test_space_inline_and_relative_files(tmp_path: Path) -> None:
     (tmp_path / "data.csv").write_text("a,target\n1,0\n2,1\n")
+    (tmp_path / "space.toml").write_text('[params]\ninit = ["he_normal"]\n')
     path = tmp_path / "study.toml"
     path.write_text('[dataset]\nname = "data.csv"\n[space]\nfile = "space.toml"\n')
     config = StudyConfig.from_toml(path)
@@ -120,3 +121,8 @@ def test_to_dict_round_trips(tmp_path: Path) -> None:
     again = StudyConfig.from_dict(config.to_dict())
     assert again.to_dict() == config.to_dict()
     assert again.replace(space=config.space) == config.replace(storage=again.storage)
+
+
+def test_unknown_space_preset_fails_at_construction() -> None:
+    with pytest.raises(ConfigError, match="Did you mean 'keras'"):
+        StudyConfig(space="kears")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from typing import Any
 
 import numpy as np
@@ -92,7 +93,7 @@ def test_rerun_resumes_up_to_n_trials(sqlite_url: str) -> None:
 
 
 def test_new_and_resume_modes(sqlite_url: str) -> None:
-    with pytest.raises(StorageError, match="no study 'tiny' to resume"):
+    with pytest.raises(StorageError, match="Cannot resume: Unknown study 'tiny'"):
         run_study(tiny_config(sqlite_url, n_trials=1), resume=True)
     run_study(tiny_config(sqlite_url, n_trials=1))
     fresh = run_study(tiny_config(sqlite_url, n_trials=1), resume=False)
@@ -191,3 +192,45 @@ def test_worker_needs_a_registered_study(sqlite_url: str) -> None:
 def test_timeout_stops_starting_trials(sqlite_url: str) -> None:
     study = run_study(tiny_config(sqlite_url, n_trials=1000, timeout=1.0))
     assert 1 <= len(study.trials) < 1000
+
+
+def test_a_trial_that_lost_the_race_is_surplus(sqlite_url: str) -> None:
+    from initstudy.study._worker import _is_surplus, count_trials
+
+    study = optuna.create_study(storage=sqlite_url)
+    before = count_trials(study)  # what a worker saw before two others asked
+    others = [study.ask(), study.ask()]
+    mine = study.ask()
+    assert _is_surplus(study, mine, 2, before)  # two live trials numbered before it
+    assert not _is_surplus(study, mine, 3, before)
+    study.tell(others[0], state=optuna.trial.TrialState.FAIL)
+    assert not _is_surplus(study, mine, 2, before)  # a failed trial does not count
+    fresh = count_trials(study)
+    nxt = study.ask()
+    assert fresh.live == 2 and not _is_surplus(study, nxt, 3, fresh)  # fast path, no race
+
+
+def test_results_of_another_scoring_are_not_reused(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fits = _CountingFits(monkeypatch)
+    run_study(tiny_config(sqlite_url, n_trials=1))
+    run_study(tiny_config(sqlite_url, n_trials=1, study_name="f1", scoring="f1_macro"))
+    run_study(tiny_config(sqlite_url, n_trials=1, study_name="raw", preprocessing="none"))
+    assert fits.seeds == 9
+
+
+def test_a_trial_orphaned_before_its_first_heartbeat_is_failed_and_retried(
+    sqlite_url: str,
+) -> None:
+    config = tiny_config(sqlite_url, n_trials=2, heartbeat_interval=1, grace_period=1)
+    run_study(config.replace(n_trials=1))
+    orphan = optuna.load_study(study_name="tiny", storage=sqlite_url).ask()  # never beats
+    orphan.suggest_categorical("init", ["he_normal", "glorot_uniform", "lecun_normal"])
+    time.sleep(1.5)
+    study = run_study(config)
+    states = {t.number: t.state.name for t in study.trials}
+    assert states[orphan.number] == "FAIL"
+    assert sum(s == "COMPLETE" for s in states.values()) == 2
+    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == orphan.number]
+    assert len(retried) == 1 and retried[0].state.name == "COMPLETE"

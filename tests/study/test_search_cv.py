@@ -136,6 +136,7 @@ def test_seed_columns_match_stored_rows(stored: tuple) -> None:
     search, url = stored
     runs = load_seed_runs(url, search.study_name_)
     assert len(runs) == 3 * 3 * 3  # trials x seeds x folds
+    assert runs["error"].isna().all() and not runs["diverged"].any()
     per_seed = runs.groupby(["trial_number", "seed"])["score"].mean().unstack("seed")
     results = pd.DataFrame(search.cv_results_).set_index("trial_number")
     for index, seed in enumerate(search.seeds_):
@@ -152,8 +153,7 @@ def test_refit_equals_manual_fit(stored: tuple, mixed: tuple) -> None:
     manual = clone(mixed_pipeline()).set_params(
         **search.best_params_, mlp__random_state=search.best_seed_
     )
-    quiet = warnings.catch_warnings()
-    with quiet:
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         manual.fit(X, y)
     np.testing.assert_array_equal(manual.predict_proba(X), search.predict_proba(X))
@@ -169,7 +169,9 @@ def test_stored_search_is_a_study(stored: tuple) -> None:
     assert study.metric_names == ["accuracy, mean of 3 seeds"]
 
 
-def test_persisted_search_is_listed_by_the_cli(stored: tuple, capsys: pytest.CaptureFixture) -> None:
+def test_persisted_search_is_listed_by_the_cli(
+    stored: tuple, capsys: pytest.CaptureFixture
+) -> None:
     from initstudy.cli import main
 
     search, url = stored
@@ -179,7 +181,9 @@ def test_persisted_search_is_listed_by_the_cli(stored: tuple, capsys: pytest.Cap
     assert search.best_params_["mlp__init"] in capsys.readouterr().out
 
 
-def test_persisted_search_reopens_in_cli_report(stored: tuple, capsys: pytest.CaptureFixture) -> None:
+def test_persisted_search_reopens_in_cli_report(
+    stored: tuple, capsys: pytest.CaptureFixture
+) -> None:
     from initstudy.cli import COMMANDS, main
 
     if "report" not in COMMANDS:
@@ -191,9 +195,10 @@ def test_persisted_search_reopens_in_cli_report(stored: tuple, capsys: pytest.Ca
 
 
 def test_persisted_search_reopens_in_report(stored: tuple) -> None:
-    reports = pytest.importorskip("initstudy.reports")
+    from initstudy.reports import scheme_table
+
     search, url = stored
-    table = reports.scheme_table(url, search.study_name_)
+    table = scheme_table(url, search.study_name_)
     assert set(table["scheme"]) <= {"he_normal", "glorot_uniform"}
     best = table.loc[table["rank"] == 1].iloc[0]
     assert best["mean"] == pytest.approx(search.best_score_)
@@ -234,7 +239,7 @@ def test_given_name_and_storage_resumes(storage_url: str, iris: tuple) -> None:
 def test_resume_with_other_settings_is_refused(tmp_path: object, iris: tuple) -> None:
     url = f"sqlite:///{tmp_path}/conflict.db"
     quiet_fit(small_search(small_mlp(), storage=url, study_name="mine"), *iris)
-    with pytest.raises(StudyConflictError, match="seeds"):
+    with pytest.raises(StudyConflictError, match="seeds.*study_name=None"):
         quiet_fit(small_search(small_mlp(), storage=url, study_name="mine", n_seeds=3), *iris)
 
 
@@ -290,7 +295,9 @@ class CountingScaler(TransformerMixin, BaseEstimator):
         return np.asarray(X) - self.mean_
 
 
-@pytest.mark.parametrize("final", [small_mlp(), SkMLPClassifier(hidden_layer_sizes=(4,), max_iter=20)])
+@pytest.mark.parametrize(
+    "final", [small_mlp(), SkMLPClassifier(hidden_layer_sizes=(4,), max_iter=20)]
+)
 def test_nested_pipeline_fits_preprocessing_once_per_split(iris: tuple, final: object) -> None:
     inner = Pipeline([("center", CountingScaler()), ("mlp", final)])
     outer = Pipeline([("scale", StandardScaler()), ("model", inner)])
@@ -320,7 +327,8 @@ def test_pruner_sees_each_seed(iris: tuple) -> None:
     frame = pd.DataFrame(search.cv_results_)
     assert list(frame["state"]) == ["COMPLETE", "PRUNED"]
     assert list(frame["rank_test_score"]) == [1, 2]
-    assert np.isnan(frame.loc[1, "seed1_test_score"]) and not np.isnan(frame.loc[1, "seed0_test_score"])
+    assert np.isnan(frame.loc[1, "seed1_test_score"])
+    assert not np.isnan(frame.loc[1, "seed0_test_score"])
     assert search.best_index_ == 0
 
 
@@ -390,7 +398,8 @@ def test_estimator_without_random_state(iris: tuple) -> None:
     from sklearn.linear_model import LinearRegression
 
     with pytest.raises(ConfigError, match="random_state parameter.*LinearRegression"):
-        small_search(LinearRegression(), {"fit_intercept": CategoricalDistribution([True])}).fit(*iris)
+        space = {"fit_intercept": CategoricalDistribution([True])}
+        small_search(LinearRegression(), space).fit(*iris)
 
 
 def test_unknown_space_parameter(iris: tuple) -> None:
@@ -424,7 +433,8 @@ def test_delegation_and_clone(iris: tuple) -> None:
     quiet_fit(search, *iris)
     X = iris[0]
     np.testing.assert_array_equal(search.predict(X), search.best_estimator_.predict(X))
-    np.testing.assert_allclose(search.predict_log_proba(X), np.log(search.predict_proba(X)), rtol=1e-5)
+    np.testing.assert_allclose(search.predict_log_proba(X), np.log(search.predict_proba(X)),
+                               rtol=1e-5)
     assert search.score(X, iris[1]) == search.best_estimator_.score(X, iris[1])
 
 
@@ -507,7 +517,8 @@ def test_resume_fails_and_reruns_a_killed_fits_trial(tmp_path: object, iris: tup
         warnings.simplefilter("ignore", UserWarning)
         optuna.load_study(study_name="k", storage=storage).ask()  # killed before a heartbeat
     time.sleep(1.5)
-    search = quiet_fit(small_search(small_mlp(), storage=storage, study_name="k", n_trials=3), *iris)
+    resumed = small_search(small_mlp(), storage=storage, study_name="k", n_trials=3)
+    search = quiet_fit(resumed, *iris)
     states = [t.state.name for t in search.study_.trials]
     assert states == ["COMPLETE", "COMPLETE", "FAIL", "COMPLETE"]
     assert list(search.cv_results_["state"]) == states
