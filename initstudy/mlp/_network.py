@@ -22,6 +22,9 @@ from ._losses import OUTPUT_LOSSES
 
 __all__ = ["Layout", "StackedNet", "forward"]
 
+SMALL_KERNEL = 128 * 128
+"""Kernels up to this many weights get a contiguous transposed copy for the backward product."""
+
 
 class Layout:
     """Where each layer's kernel and bias sit in a seed's flat parameter row.
@@ -127,6 +130,11 @@ class StackedNet:
         self.coefs, self.intercepts = self.layout.views(params)
         self.coef_grads, self.intercept_grads = self.layout.views(self.grads)
         self._coefs_t = [np.swapaxes(w, -1, -2) for w in self.coefs]
+        # Small kernels are transposed into a contiguous copy before the delta product: the copy
+        # plus a plain product beat OpenBLAS's transposed product (measured ~20% at 64 x 64);
+        # from about 128 x 128 on the transposed product wins.
+        self._coefs_t_copy = [np.empty(wt.shape, dtype=params.dtype) if wt.shape[-1] * wt.shape[-2] <= SMALL_KERNEL
+                              else None for wt in self._coefs_t]
         self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]] = {}
         self._ones: dict[int, np.ndarray] = {}
         self._acts_t: dict[int, list[np.ndarray]] = {}
@@ -189,6 +197,10 @@ class StackedNet:
             np.matmul(prev_t, delta, out=self.coef_grads[i])
             np.matmul(ones, delta, out=self.intercept_grads[i])
             if i > 0:
-                np.matmul(delta, self._coefs_t[i], out=deltas[i - 1])
+                wt = self._coefs_t[i]
+                if self._coefs_t_copy[i] is not None:
+                    wt = self._coefs_t_copy[i]
+                    np.copyto(wt, self._coefs_t[i])
+                np.matmul(delta, wt, out=deltas[i - 1])
                 self.activation.backward(zs[i - 1], acts[i - 1], deltas[i - 1])
                 delta = deltas[i - 1]

@@ -17,7 +17,7 @@ import optuna
 import pandas as pd
 
 from initstudy.reports._load import StudyData, load_study_data, scheme_of
-from initstudy.reports._stats import holm, paired_comparison, summarize
+from initstudy.reports._stats import MIN_SEEDS_FOR_TEST, holm, paired_comparison, summarize
 
 __all__ = [
     "best_trials",
@@ -66,6 +66,7 @@ COMPARE_COLUMNS = [
     "p_superiority",
     "p_value",
     "p_holm",
+    "winner",
     "verdict",
     "note",
 ]
@@ -227,25 +228,30 @@ def seed_scores(storage: Any, study_name: str | None = None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[columns]
 
 
-def _verdict(result: dict[str, Any], a: str, b: str) -> str:
-    """Plain words for one comparison, from the CI of the paired mean difference.
+def _winner(result: dict[str, Any], a: str, b: str) -> str:
+    """The scheme the paired difference favours, or "" when it does not tell them apart.
 
-    The CI excludes 0: the scheme ahead is "better"; it includes 0: "within noise"; no CI
-    (one seed, or the same difference on every seed): "better" only when one side wins on
-    every one of at least 2 seeds, else "cannot tell".
+    The CI of the mean difference excludes 0: the scheme it favours. No CI (one seed, or the
+    same difference on every seed): a scheme that wins on every one of at least 2 seeds.
     """
-    low, high = result["ci_low"], result["ci_high"]
-    n = result["n_paired"]
+    low, high, n = result["ci_low"], result["ci_high"], result["n_paired"]
     if not (math.isfinite(low) and math.isfinite(high)):
-        # no spread in the differences: only a win (or loss) on every seed is a verdict
         if n >= 2 and n in (result["wins"], result["losses"]):
-            return f"{a if result['wins'] == n else b} better"
-        return "cannot tell"
+            return a if result["wins"] == n else b
+        return ""
     tol = 1e-9 * max(1.0, abs(result["mean_diff"]))  # bounds within rounding of 0 count as 0
     if low > tol or high < -tol:
-        better = a if (low > tol) == result["greater_is_better"] else b
-        return f"{better} better"
-    return "within noise"
+        return a if (low > tol) == result["greater_is_better"] else b
+    return ""
+
+
+def _verdict(result: dict[str, Any], winner: str) -> str:
+    """Plain words: "<winner> better", "<winner> ahead (few seeds)" below
+    ``MIN_SEEDS_FOR_TEST`` paired seeds, "within noise", or "cannot tell" (no CI)."""
+    if winner:
+        few = result["n_paired"] < MIN_SEEDS_FOR_TEST
+        return f"{winner} ahead (few seeds)" if few else f"{winner} better"
+    return "within noise" if math.isfinite(result["ci_low"]) else "cannot tell"
 
 
 def compare_schemes(storage: Any, study_name: str | None = None) -> pd.DataFrame:
@@ -265,8 +271,10 @@ def compare_schemes(storage: Any, study_name: str | None = None) -> pd.DataFrame
         have), ``mean_diff`` (mean of a - b over seeds) with ``ci_low``/``ci_high`` (95%
         bootstrap CI), ``wins``/``losses``/``ties`` of a, ``p_superiority`` (share of seeds
         where a beats b, ties one half), ``p_value`` (Wilcoxon signed-rank; NaN with too few
-        seeds), ``p_holm`` (Holm-adjusted across the table's pairs), ``verdict`` (from the CI:
-        ``"<scheme> better"``, ``"within noise"`` or ``"cannot tell"``) and ``note``.
+        seeds), ``p_holm`` (Holm-adjusted across the table's pairs), ``winner`` (the scheme
+        the CI of the difference favours, "" if none), ``verdict`` (``"<scheme> better"``,
+        ``"<scheme> ahead (few seeds)"`` with fewer than 6 seeds, ``"within noise"`` or
+        ``"cannot tell"``) and ``note``.
     """
     data = get_data(storage, study_name)
     best = best_trials(data)
@@ -290,7 +298,8 @@ def compare_schemes(storage: Any, study_name: str | None = None) -> pd.DataFrame
                 "trial_a": ta.number,
                 "trial_b": tb.number,
                 **result,
-                "verdict": _verdict(result, a, b),
+                "winner": (winner := _winner(result, a, b)),
+                "verdict": _verdict(result, winner),
             }
         )
     frame = pd.DataFrame(rows)

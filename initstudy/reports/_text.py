@@ -90,13 +90,14 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 def _beats(r: pd.Series, winner: str, loser: str, sign: float) -> str:
-    """One "A beats B on k of n seeds" sentence."""
+    """One "A beats B on k of n seeds" sentence ("is ahead of" with few seeds)."""
     wins = r["wins"] if winner == r["scheme_a"] else r["losses"]
     n = r["n_paired"]
     on = f"all {n} seeds" if wins == n else f"{wins} of {n} seeds"
     d, lo, hi = (sign * r["mean_diff"], sign * r["ci_low"], sign * r["ci_high"])
     ci = _ci(min(lo, hi), max(lo, hi))
-    text = f"{winner} beats {loser} on {on}, mean {_signed(d)} (95% CI {ci})"
+    verb = "beats" if r["verdict"].endswith(" better") else "is ahead of"
+    text = f"{winner} {verb} {loser} on {on}, mean {_signed(d)} (95% CI {ci})"
     if not math.isnan(r["p_holm"]):
         text += f", Holm-adjusted Wilcoxon p = {r['p_holm']:.3g}"
         if r["p_holm"] >= 0.05:
@@ -107,11 +108,9 @@ def _beats(r: pd.Series, winner: str, loser: str, sign: float) -> str:
 def _pair_sentences(best: str, comparisons: pd.DataFrame) -> list[str]:
     """Sentences comparing the best scheme with each other scheme."""
     mine = comparisons[comparisons["scheme_a"] == best]
-    out = []
-    for _, r in mine[mine["verdict"] == f"{best} better"].iterrows():
-        out.append(_beats(r, best, r["scheme_b"], 1.0))
-    reverse = mine["verdict"].str.endswith(" better") & (mine["verdict"] != f"{best} better")
-    for _, r in mine[reverse].iterrows():
+    out = [_beats(r, best, r["scheme_b"], 1.0) for _, r in mine[mine["winner"] == best].iterrows()]
+    reverse = mine[(mine["winner"] != best) & (mine["winner"] != "")]
+    for _, r in reverse.iterrows():
         note = f" ({best} ranks first by the study's aggregate, not by this paired difference.)"
         out.append(_beats(r, r["scheme_b"], best, -1.0) + note)
     noise = mine.loc[mine["verdict"] == "within noise", "scheme_b"].tolist()

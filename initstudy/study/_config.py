@@ -28,7 +28,7 @@ import optuna
 from initstudy.exceptions import ConfigError, unknown_name_error
 from initstudy.searchspaces import get_space
 from initstudy.study._aggregates import AGGREGATES
-from initstudy.study._estimators import ESTIMATORS, check_estimator_params
+from initstudy.study._estimators import ESTIMATORS, check_estimator_values
 from initstudy.study._evaluate import check_seeds
 from initstudy.study._validation import validation_key
 
@@ -210,7 +210,7 @@ class StudyConfig:
         if self.penalty is not None and not isinstance(self.penalty, (int, float)):
             raise _fail("penalty", "must be a number or None", self.penalty)
         validation_key(self.validation, self.split_seed)
-        check_estimator_params(self.estimator_kind, self.estimator)
+        check_estimator_values(self.estimator_kind, self.estimator)
         get_space(self.space)
 
     @property

@@ -9,8 +9,9 @@ from sklearn import neural_network
 
 from initstudy import mlp
 from initstudy.exceptions import ConfigError, unknown_name_error
+from initstudy.mlp._params import validate_params
 
-__all__ = ["ESTIMATORS", "build_estimator", "check_estimator_params"]
+__all__ = ["ESTIMATORS", "build_estimator", "check_estimator_params", "check_estimator_values"]
 
 #: Estimator kind -> {task: estimator class}.
 ESTIMATORS: dict[str, dict[str, type]] = {
@@ -45,6 +46,34 @@ def check_estimator_params(kind: str, params: Mapping[str, Any]) -> None:
             )
         if name not in valid:
             raise unknown_name_error(f"{kind} estimator parameter", name, valid)
+
+
+def _validate_sklearn(estimator: Any) -> None:
+    """scikit-learn's own parameter validation, its error turned into a ConfigError."""
+    try:
+        estimator._validate_params()
+    except ValueError as e:  # InvalidParameterError
+        raise ConfigError(f"Invalid {type(estimator).__name__} setting: {e}") from e
+
+
+#: Estimator kind -> the parameter validation run on a built estimator (no data needed).
+_VALUE_CHECKS: dict[str, Any] = {"mlp": validate_params, "sklearn_mlp": _validate_sklearn}
+
+
+def check_estimator_values(kind: str, params: Mapping[str, Any]) -> None:
+    """Refuse invalid parameter names *and values* before anything is trained or stored.
+
+    The estimator is built (classification; the constraints are the same for regression)
+    and its parameter validation runs, so e.g. ``init_scale = -1`` or
+    ``hidden_layer_sizes = [8, 0]`` fail at once instead of in every trial.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown kind or parameter name, or a value the estimator refuses.
+    """
+    estimator = build_estimator(kind, "classification", params)
+    _VALUE_CHECKS[kind](estimator)
 
 
 def build_estimator(kind: str, task: str, params: Mapping[str, Any]) -> Any:

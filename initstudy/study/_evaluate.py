@@ -32,6 +32,7 @@ from threadpoolctl import ThreadpoolController
 from initstudy.exceptions import ConfigError, DivergenceWarning, unknown_name_error
 from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds
 from initstudy.study._aggregates import AGGREGATES, default_penalty
+from initstudy.study._datasets import _check_features, _check_target
 from initstudy.study._records import EvaluationResult, SeedRecord
 from initstudy.study._validation import ValidationSpec, make_splits
 
@@ -306,6 +307,9 @@ def evaluate(
     ConfigError
         For invalid seeds, validation, scoring, preprocessing or an estimator without
         ``random_state``.
+    DataError
+        For invalid data, with the checks of :meth:`Dataset.from_arrays`: sparse, non-2-D,
+        empty, non-numeric or non-finite X, or a y of another length.
 
     Examples
     --------
@@ -318,7 +322,9 @@ def evaluate(
     """
     seed_tuple = check_seeds(seeds)
     task = "classification" if is_classifier(estimator) else "regression"
-    X, y = np.asarray(X), np.asarray(y)
+    X = _check_features(X)  # the checks of Dataset.from_arrays (DataError)
+    y = _check_target(y, X.shape[0])
+    X = np.asarray(X)
     scorer = _make_scorer(scoring)
     penalty = default_penalty(scoring, task) if penalty is None else float(penalty)
     if aggregate not in AGGREGATES:

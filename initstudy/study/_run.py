@@ -72,14 +72,16 @@ def make_sampler(config: StudyConfig, space: Any, worker: int = 0,
     launches that resume a study holding ``n_existing`` trials, seed with
     ``SeedSequence([sampler_seed, worker, n_existing])`` so they do not replay the draws of
     the first launch. A sampler instance is used as given; workers after the first reseed it.
+
+    A grid sampler always seeds with ``sampler_seed``: its seed shuffles the grid, and Optuna
+    gives trial number ``i`` (below the grid size) the ``i``-th point of that order, so every
+    worker and every launch must shuffle alike, or two workers run the same point and skip
+    another.
     """
     if isinstance(config.sampler, optuna.samplers.BaseSampler):
         if worker:
             config.sampler.reseed_rng()
         return config.sampler
-    seed = config.sampler_seed
-    if seed is not None and (worker or n_existing):
-        seed = int(np.random.SeedSequence([seed, worker, n_existing]).generate_state(1)[0])
     name = config.sampler
     if name == "auto":
         name = "grid" if space.is_grid else "tpe"
@@ -89,7 +91,10 @@ def make_sampler(config: StudyConfig, space: Any, worker: int = 0,
                 f"The 'grid' sampler needs a grid search space (grid = true); the space "
                 f"{space.name!r} is not one."
             )
-        return _GridSampler(space.grid(), seed=seed)
+        return _GridSampler(space.grid(), seed=config.sampler_seed)
+    seed = config.sampler_seed
+    if seed is not None and (worker or n_existing):
+        seed = int(np.random.SeedSequence([seed, worker, n_existing]).generate_state(1)[0])
     factories = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler}
     return factories[name](seed=seed)
 

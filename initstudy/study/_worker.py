@@ -51,20 +51,26 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
+def _ignore_signal(signum: int, frame: Any) -> None:
+    """A signal after the first one: nothing to do, the cleanup is already running."""
+
+
 @contextlib.contextmanager
 def interrupts_raise() -> Iterator[None]:
     """While the block runs, SIGINT/SIGTERM raise :class:`Interrupted` once (main thread only).
 
-    After the first signal both are ignored, so the cleanup (queueing the trial again,
-    failing it) is not cut short by a second Ctrl-C or a forwarded SIGTERM.
+    After the first signal both go to a handler that does nothing, so the cleanup (queueing
+    the trial again, failing it) is not cut short by a second Ctrl-C or a forwarded SIGTERM.
+    (Not ``SIG_IGN``: a signal already pending at C level would then make CPython raise
+    ``OSError: Signal 15 ignored due to race condition`` from whatever code runs.)
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: Any) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, _ignore_signal)
+        signal.signal(signal.SIGTERM, _ignore_signal)
         raise Interrupted(signum)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -36,7 +36,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> dict:
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 120.0) -> dict:
     """Poll a JSON URL until the server answers (fails early if the process died)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -72,7 +72,11 @@ def test_dashboard_command_serves_the_study(tmp_path):
         assert [s["study_name"] for s in studies["study_summaries"]] == ["served"]
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        try:
+            out, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
     assert process.returncode == 0, err
     assert f"http://127.0.0.1:{port}/" in out and "Dashboard stopped" in err
     assert (tmp_path / "s_artifacts").is_dir()  # the artifact store beside the database

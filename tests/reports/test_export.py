@@ -37,7 +37,7 @@ def test_html_report_has_every_section_and_is_self_contained(known_data, tmp_pat
         assert f'<section id="{sid}">' in text and title in text
     _no_external_resources(text)
     assert "Plotly.newPlot" in text and text.count('id="fig-') == 6
-    assert "he_normal beats glorot_uniform on all 5 seeds" in text
+    assert "he_normal is ahead of glorot_uniform on all 5 seeds" in text
     assert "0.954" in text  # the best mean, from the known scores
 
 

@@ -19,6 +19,7 @@ from initstudy.reports import (
     trials_table,
 )
 from initstudy.reports._stats import bootstrap_ci, holm
+from initstudy.reports._text import conclusion
 
 
 def test_scheme_table_matches_recomputation(known_data):
@@ -48,12 +49,13 @@ def test_compare_schemes_paired_by_seed(known_data):
     diff = np.array(KNOWN["he_normal"][0][1]) - np.array(KNOWN["glorot_uniform"][0][1])
     assert first["mean_diff"] == pytest.approx(diff.mean())
     assert first["wins"] == 5 and first["p_superiority"] == 1.0
-    assert first["verdict"] == "he_normal better"
+    assert first["winner"] == "he_normal"
+    assert first["verdict"] == "he_normal ahead (few seeds)"  # 5 seeds: not called "better"
     # 5 seeds: no p-value is invented, the note says why
     assert comp["p_value"].isna().all() and comp["p_holm"].isna().all()
     assert comp["note"].str.contains("too few seeds").all()
     noisy = comp[(comp["scheme_a"] == "he_normal") & (comp["scheme_b"] == "random_normal")].iloc[0]
-    assert noisy["wins"] == 5 and noisy["verdict"] in {"he_normal better", "within noise"}
+    assert noisy["wins"] == 5 and noisy["winner"] in {"he_normal", ""}
 
 
 def test_compare_schemes_with_enough_seeds_gives_holm_p():
@@ -69,6 +71,7 @@ def test_compare_schemes_with_enough_seeds_gives_holm_p():
     assert comp["p_value"].notna().all()
     np.testing.assert_allclose(comp["p_holm"], holm(comp["p_value"]))
     ab = comp[(comp["scheme_a"] == "a") & (comp["scheme_b"] == "b")].iloc[0]
+    assert ab["verdict"] == "a better"
     assert ab["p_value"] == pytest.approx(stats.wilcoxon((base + 0.03) - base).pvalue)
 
 
@@ -93,7 +96,7 @@ def test_minimize_direction_ranks_low_first():
     table = scheme_table(data)
     assert table["scheme"].tolist() == ["b", "a"]
     row = compare_schemes(data).iloc[0]
-    assert row["wins"] == 3 and row["mean_diff"] < 0 and row["verdict"] == "b better"
+    assert row["wins"] == 3 and row["mean_diff"] < 0 and row["winner"] == "b"
 
 
 def test_diverged_seeds_are_counted(known_data):
@@ -170,3 +173,26 @@ def test_empty_study_tables_say_why():
     assert scheme_table(data).attrs["note"] == "the study has no complete trials"
     assert "at least 2 schemes" in compare_schemes(data).attrs["note"]
     assert learning_curves(data).empty
+
+
+def test_conclusion_words_follow_the_numbers():
+    rng = np.random.default_rng(2)
+    base = rng.normal(0.9, 0.01, 10)
+    known = {
+        "he_normal": [(1.0, list(base + 0.031 + rng.normal(0, 0.002, 10)))],
+        "glorot_uniform": [(1.0, list(base))],
+        "lecun_normal": [(1.0, list(base + 0.031 + rng.normal(0, 0.004, 10)))],
+    }
+    data = build(known, seeds=list(range(10)))
+    comp = compare_schemes(data)
+    words = conclusion(scheme_table(data), comp)
+    best = scheme_table(data).loc[0, "scheme"]
+    assert words[0].startswith(f"Best scheme: {best} (trial")
+    against_glorot = next(s for s in words if "glorot_uniform" in s)
+    assert against_glorot.startswith(f"{best} beats glorot_uniform on all 10 seeds, mean +0.03")
+    assert "Holm-adjusted Wilcoxon p = " in against_glorot
+    other = "lecun_normal" if best == "he_normal" else "he_normal"
+    row = comp[(comp["scheme_a"] == best) & (comp["scheme_b"] == other)].iloc[0]
+    if row["verdict"] == "within noise":
+        assert any(s.startswith(f"{best} vs {other}: differences within noise") for s in words)
+    assert not any("no Wilcoxon test" in s for s in words)  # 10 seeds are enough
