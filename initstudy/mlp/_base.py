@@ -233,6 +233,7 @@ def _share_data_attributes(template: BaseMLP, others: Sequence[BaseMLP]) -> None
 def warn_outcomes(runs: Sequence[SeedRun], seeds: Sequence[Any], max_iter: int) -> None:
     """One DivergenceWarning and one ConvergenceWarning per call, naming the seeds."""
     single = len(runs) == 1
+    seeds = [int(s) if isinstance(s, (int, np.integer)) else s for s in seeds]
     diverged = [s for s, r in zip(seeds, runs) if r.status == "diverged"]
     if diverged:
         who = "" if single else f" for random_state in {diverged}"

@@ -4,6 +4,18 @@ A single ``fit`` is the one-seed case of :func:`train`; ``fit_seeds`` passes sev
 Each seed has its own batch order (its own generator), its own early-stopping split, its own
 stopping decisions and its own divergence check; a seed that finishes or diverges is removed
 from the stack (its row copied out) and the others go on with a smaller stack.
+
+Design decisions, measured on the 2-core development machine (see benchmarks/bench_fit.py):
+
+- ``np.matmul`` on ``(n_seeds, fan_in, fan_out)`` stacks (``einsum`` was 20x slower); every
+  product writes into a preallocated buffer (``out=``).
+- Parameters, gradients and optimizer moments are one ``(n_seeds, n_params)`` buffer each, so
+  an optimizer step is about a dozen whole-buffer operations.
+- One ``np.take`` per batch gathers every seed's rows into a reused buffer.
+- One BLAS thread below :data:`SINGLE_THREAD_MACS`.
+- A seed's arithmetic does not depend on the other seeds of its stack, so ``fit_seeds`` gives
+  each seed bitwise the result of its single fit (tested).
+- A non-finite batch loss marks the seed diverged at once (checked every batch, one call).
 """
 
 from __future__ import annotations

@@ -104,11 +104,15 @@ def default_artifact_dir(storage: Any) -> Path | None:
     return db.with_name(db.stem + "_artifacts")
 
 
-def _set_objective_names(study: optuna.Study, first: str) -> None:
+def _set_objective_names(study: optuna.Study, first: str, config: dict[str, Any]) -> None:
     """Name the objectives (Optuna's metric names, which the dashboard shows)."""
     if study.metric_names:
         return
-    names = [first] + [f"objective {i}" for i in range(1, len(study.directions))]
+    stored = list(config.get("study", {}).get("objectives", []))[1:]
+    names = [first] + [
+        stored[i - 1] if i - 1 < len(stored) else f"objective {i}"
+        for i in range(1, len(study.directions))
+    ]
     with warnings.catch_warnings():  # Study.set_metric_names is experimental in Optuna 5
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(names)
@@ -186,7 +190,7 @@ def publish_to_dashboard(
 
     content = collect(storage, study_name, **kwargs)
     study = content.data.study
-    _set_objective_names(study, objective_name(content.data))
+    _set_objective_names(study, objective_name(content.data), content.data.config)
     save_note(study, note_markdown(content))
     for name in DASHBOARD_PLOTS:
         if not plot_note(content, name):

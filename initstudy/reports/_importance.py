@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import optuna
@@ -48,7 +49,7 @@ def importances(
         ``param``, ``importance`` (normalized to sum 1), most important first; empty with
         ``attrs["note"]`` when fewer than 2 complete trials or Optuna cannot compute them.
     """
-    factories = {
+    factories: dict[str, Callable[[], optuna.importance.BaseImportanceEvaluator]] = {
         "ped_anova": optuna.importance.PedAnovaImportanceEvaluator,
         "fanova": lambda: optuna.importance.FanovaImportanceEvaluator(seed=0),
     }

@@ -106,6 +106,12 @@ def _seed_scores_from_trials(study: optuna.Study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SEED_COLUMNS)
 
 
+def _first_line(error: Exception, limit: int = 160) -> str:
+    """The first line of an error message, shortened (database errors carry the SQL)."""
+    line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def _read_initstudy_tables(
     storage: Any, study_name: str
 ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
@@ -116,12 +122,12 @@ def _read_initstudy_tables(
     try:
         runs = st.load_seed_runs(storage, study_name)
     except StorageError as e:
-        runs, notes = pd.DataFrame(), [f"no per-seed rows: {e}"]
+        runs, notes = pd.DataFrame(), [f"no per-seed rows ({_first_line(e)})"]
     try:
         record = st.load_study_record(storage, study_name) or {}
-    except StorageError as e:
+    except StorageError:  # e.g. a plain Optuna study: reported as missing, not as an error
         record = {}
-        notes.append(f"no stored config: {e}")
+        notes.append("no initstudy config stored (a study not made by `initstudy run`?)")
     return runs, dict(record), notes
 
 

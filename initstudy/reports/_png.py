@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["PNG_PLOTS", "save_png"]
 
@@ -29,12 +30,15 @@ def _new(ncols: int = 1) -> tuple[Figure, list[Axes]]:
 def _seed_scores(fig: Figure, ax: Axes, seeds: pd.DataFrame) -> None:
     """Box plot plus jittered points of per-seed scores by scheme."""
     schemes = list(dict.fromkeys(seeds["scheme"]))
-    values = [seeds.loc[seeds["scheme"] == s, "score"].dropna().to_numpy() for s in schemes]
-    ax.boxplot(values, tick_labels=schemes, showfliers=False)
+    groups = [seeds[(seeds["scheme"] == s) & seeds["score"].notna()] for s in schemes]
+    ax.boxplot([g["score"].to_numpy() for g in groups], tick_labels=schemes, showfliers=False)
     rng = np.random.default_rng(0)
-    for i, v in enumerate(values, start=1):
-        ax.scatter(i + rng.uniform(-0.12, 0.12, v.size), v, s=14, alpha=0.7, zorder=3)
-    ax.set_title("Per-seed scores of each scheme's best configuration")
+    for i, g in enumerate(groups, start=1):
+        x = i + rng.uniform(-0.12, 0.12, len(g))
+        div = g["diverged"].to_numpy(dtype=bool)
+        ax.scatter(x[~div], g["score"][~div], s=14, alpha=0.7, zorder=3, color="tab:blue")
+        ax.scatter(x[div], g["score"][div], s=30, marker="x", zorder=3, color="tab:red")
+    ax.set_title("Per-seed scores of each scheme's best configuration (x: diverged)")
     ax.set_ylabel("score")
     ax.tick_params(axis="x", labelrotation=30)
 
@@ -81,7 +85,8 @@ def _signal(fig: Figure, ax: Axes, signal: pd.DataFrame) -> None:
     for scheme, g in mean.groupby("scheme", sort=False):
         ax.plot(g["layer"], g["act_std"], marker="o", label=str(scheme))
     ax.set_yscale("log")
-    ax.set_xlabel("layer")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("weight layer")
     ax.set_ylabel("activation std")
     ax.set_title("Signal at initialization")
     ax.legend(fontsize="small")

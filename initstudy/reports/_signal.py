@@ -73,8 +73,10 @@ def _estimator(config: dict[str, Any], params: dict[str, Any], task: str) -> Any
         )
     if "space" in config:
         params = from_dict(config["space"]).estimator_params(params)
-    merged = {k: tuple(v) if isinstance(v, list) else v for k, v in {**fixed, **params}.items()}
-    cls = {"classification": mlp.MLPClassifier, "regression": mlp.MLPRegressor}[task]
+    merged: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in {**fixed, **params}.items()
+    }
+    cls: type[Any] = {"classification": mlp.MLPClassifier, "regression": mlp.MLPRegressor}[task]
     return cls(**merged)
 
 

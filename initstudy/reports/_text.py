@@ -158,7 +158,9 @@ def conclusion(schemes: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
         ]
         out.append("Diverged seeds in the best configurations: " + ", ".join(parts) + ".")
     n = int(schemes["n_seeds"].min())
-    if n < MIN_SEEDS_FOR_TEST:
+    if int(schemes["n_seeds"].max()) == 0:
+        out.append("No per-seed scores are stored: the ranking rests on objective values alone.")
+    elif n < MIN_SEEDS_FOR_TEST:
         out.append(
             f"With {n} seed(s) no Wilcoxon test can reach p < 0.05 and bootstrap intervals are too "
             f"narrow; run at least {MIN_SEEDS_FOR_TEST} seeds (better 10+) to confirm."

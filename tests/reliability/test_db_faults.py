@@ -157,7 +157,7 @@ def test_resume_of_a_missing_study_is_refused(
     before = stored_state(study_db)
     code, _, err = run_main(["run", str(write_config(tmp_path)), "--storage", str(study_db),
                              "--study-name", "nope", "--resume", "--quiet"], capsys)
-    assert_one_line_error(code, err, "There is no study 'nope' to resume")
+    assert_one_line_error(code, err, "Unknown study 'nope'")
     assert stored_state(study_db) == before
 
 

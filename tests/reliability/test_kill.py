@@ -35,7 +35,7 @@ pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
 ]
 
-N_TRIALS = 12
+N_TRIALS = 10
 N_SEEDS = 3
 KILLS = 3
 #: Trials of about 0.5-1 s on one core (seeds saved one by one: batch = 1).
@@ -51,7 +51,7 @@ name = "digits"
 
 [estimator]
 hidden_layer_sizes = [32]
-max_iter = 120
+max_iter = 80
 
 [seeds]
 n = {N_SEEDS}

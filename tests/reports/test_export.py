@@ -15,6 +15,7 @@ from initstudy.reports import (
     collect,
     export_csv,
     load_study_data,
+    publish_to_dashboard,
     scheme_table,
     signal_table,
 )
@@ -118,3 +119,31 @@ def test_real_study_full_report(tiny_study, tmp_path):
     text = build_html_report(content, path=tmp_path / "r.html").read_text()
     _no_external_resources(text)
     assert "Iris".lower() in text.lower() and "accuracy" in text
+
+
+def test_plain_optuna_study_reports_from_intermediate_values(tmp_path):
+    import optuna
+
+    url = f"sqlite:///{tmp_path}/plain.db"
+    study = optuna.create_study(
+        study_name="plain", storage=url, directions=["maximize", "minimize"]
+    )
+    scores = {"a": [0.9, 0.8, 0.85], "b": [0.7, 0.75, 0.6]}
+    for scheme, values in scores.items():
+        study.enqueue_trial({"init": scheme})
+        trial = study.ask()
+        assert trial.suggest_categorical("init", ["a", "b"]) == scheme
+        for step, value in enumerate(values):
+            study._storage.set_trial_intermediate_value(trial._trial_id, step, value)
+        study.tell(trial, [float(np.mean(values)), 1.0])
+    data = load_study_data(url, "plain")
+    assert data.source == "intermediate_values" and data.config == {}
+    table = scheme_table(data)
+    assert table["scheme"].tolist() == ["a", "b"]
+    assert table.loc[0, "mean"] == pytest.approx(np.mean(scores["a"]))
+    content = collect(data)
+    assert content.tables["signal"].empty and "not stored" in content.tables["signal"].attrs["note"]
+    assert "a is ahead of b on all 3 seeds" in " ".join(content.conclusion)
+    uploaded = publish_to_dashboard(content, artifact_dir=tmp_path / "art")
+    assert "initstudy-report.html" in uploaded
+    assert optuna.load_study(study_name="plain", storage=url).metric_names[1] == "objective 1"

@@ -15,7 +15,7 @@ from sklearn.model_selection import KFold
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.preprocessing import StandardScaler
 
-from initstudy.exceptions import ConfigError
+from initstudy.exceptions import ConfigError, DataError
 from initstudy.mlp import MLPClassifier
 from initstudy.study import SeedRecord, evaluate
 
@@ -212,3 +212,41 @@ def test_estimator_without_random_state(iris: tuple[np.ndarray, np.ndarray]) -> 
 
     with pytest.raises(ConfigError, match="no 'random_state' parameter"):
         evaluate(KNeighborsClassifier(), *iris, seeds=2)
+
+
+def _with_nan(X: np.ndarray) -> np.ndarray:
+    out = X.copy()
+    out[0, 0] = np.nan
+    return out
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [(lambda X, y: (_with_nan(X), y), "X contains 1 NaN or infinite values"),
+     (lambda X, y: (np.empty((0, 4)), []), "X needs at least 2 samples"),
+     (lambda X, y: (X, y[:-1]), "X and y must have the same length"),
+     (lambda X, y: (X.reshape(150, 2, 2), y), "X must be 2-D"),
+     (lambda X, y: (X[:, 0], y), "X must be 2-D"),
+     (lambda X, y: (X, np.c_[y, y]), "y must be 1-D")],
+)
+def test_bad_data_is_a_data_error_before_training(
+    iris: tuple[np.ndarray, np.ndarray], make: Any, message: str
+) -> None:
+    with pytest.raises(DataError, match=message):
+        evaluate(_mlp(), *make(*iris), seeds=2)
+
+
+def test_sparse_X_is_a_data_error(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    from scipy import sparse
+
+    with pytest.raises(DataError, match="Sparse matrices are not supported"):
+        evaluate(_mlp(), sparse.csr_matrix(iris[0]), iris[1], seeds=2)
+
+
+def test_a_dataframe_is_accepted(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(iris[0], columns=["a", "b", "c", "d"])
+    from_frame = evaluate(_mlp(), frame, pd.Series(iris[1]), seeds=2)
+    from_arrays = evaluate(_mlp(), *iris, seeds=2)
+    assert list(from_frame.seed_scores()) == list(from_arrays.seed_scores())

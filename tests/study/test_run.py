@@ -10,7 +10,7 @@ import numpy as np
 import optuna
 import pytest
 
-from initstudy.exceptions import StorageError, StudyConflictError
+from initstudy.exceptions import ConfigError, StorageError, StudyConflictError
 from initstudy.storage import load_seed_runs
 from initstudy.study import (
     EvaluationFailedError,
@@ -165,14 +165,27 @@ def test_grid_space_stops_at_grid_size(sqlite_url: str) -> None:
     assert sorted(t.params["init"] for t in _complete(study)) == ["he_normal", "zeros"]
 
 
-def test_every_seed_failing_fails_the_trial_and_stops(sqlite_url: str) -> None:
-    config = tiny_config(sqlite_url, estimator={"hidden_layer_sizes": [8], "alpha": -1.0},
-                         n_trials=10)
+def test_every_seed_failing_fails_the_trial_and_stops(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("the alpha of this fit is broken")
+
+    monkeypatch.setattr(_evaluate, "fit_seeds", broken)
     with pytest.raises(EvaluationFailedError, match="5 trials in a row failed"):
-        run_study(config)
+        run_study(tiny_config(sqlite_url, n_trials=10))
     study = optuna.load_study(study_name="tiny", storage=sqlite_url)
     assert [t.state.name for t in study.trials] == ["FAIL"] * 5
     assert "alpha" in study.trials[0].user_attrs["error"]
+
+
+def test_invalid_fixed_estimator_values_fail_before_the_storage_is_opened(
+    tmp_path: Any,
+) -> None:
+    db = tmp_path / "never.db"
+    with pytest.raises(ConfigError, match="'alpha' parameter of MLPClassifier"):
+        tiny_config(f"sqlite:///{db}", estimator={"hidden_layer_sizes": [8], "alpha": -1.0})
+    assert not db.exists()
 
 
 def test_worker_joins_and_finishes_the_study(sqlite_url: str) -> None:
