@@ -30,7 +30,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLP
 from threadpoolctl import threadpool_limits
 
-from initstudy.mlp import MLPClassifier, fit_seeds
+from initstudy.mlp import MLPClassifier, _engine, fit_seeds
 
 COMMON = {"solver": "adam", "learning_rate_init": 0.001, "alpha": 0.0001, "tol": 0.0}
 
@@ -92,6 +92,17 @@ def peak_memory(run: Callable[[], Any]) -> float:
     return peak / 2**20
 
 
+def all_blas_threads(run: Callable[[], Any]) -> Callable[[], Any]:
+    """``run`` with initstudy's one-thread rule switched off (every product on all BLAS threads)."""
+    def unlimited() -> Any:
+        saved, _engine.SINGLE_THREAD_MACS = _engine.SINGLE_THREAD_MACS, 1
+        try:
+            return run()
+        finally:
+            _engine.SINGLE_THREAD_MACS = saved
+    return unlimited
+
+
 def sklearn_pair(make: Callable[[], Any]) -> dict[str, Callable[[], Any]]:
     return {"sklearn": make, "sklearn 1 thread": one_thread(make)}
 
@@ -132,9 +143,11 @@ def medium(n: int, features: int, hidden: tuple[int, ...], epochs: int, repeats:
     size = 1024 if n > 5000 else 256
     peak, peak_1 = matmul_peak(size, repeats), matmul_peak(size, repeats, threads=1)
     r = race({"initstudy": lambda: MLPClassifier(**params, random_state=0).fit(X, y),
+              "all threads": all_blas_threads(lambda: MLPClassifier(**params, random_state=0).fit(X, y)),
               **sklearn_pair(lambda: SklearnMLP(**params, random_state=0).fit(X, y))}, repeats)
     ours_s, ours = r["initstudy"]
     sk_s, _, which = faster_sklearn(r)
+    all_gflops = train_flops(n, (features, *hidden, 4), epochs) / r["all threads"][0] / 1e9
     flops = train_flops(n, (features, *hidden, 4), epochs)
     gflops = flops / ours_s / 1e9
     print(f"3. medium {n}x{features}, {hidden}, batch 256, {epochs} epochs: initstudy {ours_s:.3f} s = "
@@ -143,6 +156,9 @@ def medium(n: int, features: int, hidden: tuple[int, ...], epochs: int, repeats:
           f"{peak_1:.1f} (initstudy trains on one BLAS thread); {which} {sk_s:.3f} s "
           f"({flops / sk_s / 1e9:.1f} GFLOP/s); train acc {ours.score(X, y):.3f}; initstudy CPU time "
           f"{CPU['initstudy']:.3f} s = {flops / CPU['initstudy'] / 1e9:.1f} GFLOP/s")
+    print(f"3b. the same fit with BLAS on all cores (SINGLE_THREAD_MACS=1): {r['all threads'][0]:.3f} s = "
+          f"{all_gflops:.1f} GFLOP/s = {100 * all_gflops / peak:.0f}% of the all-core peak (faster on idle "
+          f"cores, much slower when other processes use them: not the default)")
     ours_mb = peak_memory(lambda: MLPClassifier(**params, random_state=0).fit(X, y))
     sk_mb = peak_memory(lambda: SklearnMLP(**params, random_state=0).fit(X, y))
     print(f"4. peak memory of 3 (tracemalloc, X itself {X.nbytes / 2**20:.1f} MiB not counted): "

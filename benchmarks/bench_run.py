@@ -38,6 +38,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import subprocess
@@ -106,12 +107,13 @@ def _install_timers() -> None:
     """Time the parts of a run in this (child) process."""
     import optuna
 
-    from initstudy import cli
+    from initstudy import cli, storage
     from initstudy.searchspaces import SearchSpace
     from initstudy.study import _cache, _evaluate, _run, _worker
 
     for name in ("_storage", "_prepare", "_load_data"):
         _patch(_run, name, "setup")
+    _patch(storage, "resolve_storage", "setup")  # imported by name inside the commands
     _patch(optuna.Study, "ask", "sampler")
     _patch(SearchSpace, "suggest", "sampler")
     for name in ("tell", "enqueue_trial"):
@@ -135,9 +137,13 @@ def child(out: str, launched: float, argv: list[str]) -> int:
 
     _TIMES["start_imports"] = time.time() - launched
     _install_timers()
-    code = initstudy.cli.main(argv)
-    Path(out).write_text(json.dumps({**_TIMES, "detail": _DETAIL, "end": time.time()}))
-    return code
+
+    def write() -> None:
+        Path(out).write_text(json.dumps({**_TIMES, "detail": _DETAIL, "end": time.time()}))
+
+    atexit.register(write)  # main() ends the process itself, as the initstudy program
+    sys.argv = ["initstudy", *argv]
+    return initstudy.cli.main()
 
 
 def measure(trials: int | None, jobs: int | None) -> dict[str, Any]:

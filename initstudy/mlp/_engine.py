@@ -36,10 +36,11 @@ from ._optimizers import Adam, SGD, make_optimizer
 __all__ = ["SeedRun", "TrainConfig", "blas_limit", "train"]
 
 # One BLAS thread unless a seed's largest per-batch product reaches this many multiply-adds
-# (batch * fan_in * fan_out; 2**27 is e.g. 512 x 512 x 512). Measured on the 2-core machine:
-# the medium benchmark net (batch 256, 256 x 256 layers) trains faster on one thread (0.66 s)
-# than on two (0.82 s idle, 3.5 s when other processes use the cores: OpenBLAS threads spin
-# waiting for each other), and the free core runs another worker.
+# (batch * fan_in * fan_out; 2**27 is e.g. 512 x 512 x 512). Measured on the 2-core machine with
+# the medium benchmark net (batch 256, 256 x 256 layers): two OpenBLAS threads train it in 0.43 s
+# when both cores are idle against 0.61 s on one, but in 11 s against 0.8 s when other processes
+# use the cores (the threads spin waiting for each other). Studies run parallel workers, so one
+# thread is the default; the free core runs another worker.
 SINGLE_THREAD_MACS = 2**27
 
 

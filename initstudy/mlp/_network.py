@@ -67,6 +67,13 @@ class Layout:
             parts += [np.asarray(coef).ravel(), np.asarray(bias).ravel()]
         return np.concatenate(parts).astype(dtype, copy=False)
 
+    def weight_mask(self, dtype: type) -> np.ndarray:
+        """A ``(n_params,)`` array: 1 on kernel entries, 0 on biases."""
+        mask = np.ones(self.n_params, dtype=dtype)
+        for start, (fan_in, fan_out) in zip(self._starts, self.shapes):
+            mask[start + fan_in * fan_out : start + (fan_in + 1) * fan_out] = 0
+        return mask
+
     def unpack(self, row: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Copies of one seed's kernels ``(fan_in, fan_out)`` and biases ``(fan_out,)``."""
         coefs, intercepts = self.views(row[np.newaxis].copy())
@@ -137,6 +144,8 @@ class StackedNet:
                               else None for wt in self._coefs_t]
         self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]] = {}
         self._ones: dict[int, np.ndarray] = {}
+        self._l2_masks: dict[int, np.ndarray] = {}
+        self._l2_tmp = np.empty_like(params) if self.alpha else params[:, :0]
         self._acts_t: dict[int, list[np.ndarray]] = {}
 
     def select(self, keep: np.ndarray) -> None:
@@ -181,13 +190,17 @@ class StackedNet:
         return loss
 
     def _l2(self, n: int) -> np.ndarray:
-        """Add the L2 gradient of every kernel; return the L2 loss term per seed."""
-        scale = self.alpha / n
-        penalty = np.zeros(self.params.shape[0])
-        for w, g in zip(self.coefs, self.coef_grads):
-            penalty += np.einsum("kij,kij->k", w, w)
-            g += scale * w
-        return 0.5 * scale * penalty
+        """Add the L2 gradient of every kernel (biases excluded); return the L2 loss per seed.
+
+        Three whole-buffer operations with a precomputed ``alpha / n`` mask that is zero on the
+        biases (per layer with temporaries it cost about 10% of a step).
+        """
+        if n not in self._l2_masks:
+            self._l2_masks[n] = self.layout.weight_mask(self.params.dtype) * (self.alpha / n)
+        scaled = self._l2_tmp
+        np.multiply(self.params, self._l2_masks[n], out=scaled)
+        self.grads += scaled
+        return 0.5 * np.einsum("kp,kp->k", scaled, self.params).astype(np.float64)
 
     def _backward(self, x: np.ndarray, zs: list[np.ndarray], acts: list[np.ndarray],
                   deltas: list[np.ndarray], delta: np.ndarray, n: int) -> None:

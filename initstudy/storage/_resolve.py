@@ -134,7 +134,7 @@ def _probe(url: sa.URL, engine_kwargs: dict[str, Any], shown: str) -> None:
             "(pip install 'initstudy[postgres]')."
         ) from e
     except sa.exc.SQLAlchemyError as e:
-        reason = str(getattr(e, "orig", None) or e).strip()
+        reason = " ".join(str(getattr(e, "orig", None) or e).split())  # the driver's lines, as one
         raise StorageError(
             f"Cannot connect to the study database at {shown} (password hidden): {reason}"
         ) from e

@@ -94,12 +94,18 @@ def _differences(stored: StudyModel, fingerprint: str, config: dict[str, Any]) -
             f"dataset fingerprint (stored {_short(stored.fingerprint)}, "
             f"given {_short(fingerprint)})"
         )
-    old = json.loads(stored.config_json)
-    for key in sorted(set(old) | set(config)):
-        if old.get(key) != config.get(key):
-            found.append(
-                f"config {key!r} (stored {_short(old.get(key))}, given {_short(config.get(key))})"
-            )
+    for key, was, given in _changed(json.loads(stored.config_json), config):
+        found.append(f"config {key!r} (stored {_short(was)}, given {_short(given)})")
+    return found
+
+
+def _changed(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted key, stored, given) of each differing leaf of two configs (tables recursed)."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return [] if old == new else [(prefix, old, new)]
+    found = []
+    for key in sorted(set(old) | set(new)):
+        found += _changed(old.get(key), new.get(key), f"{prefix}.{key}" if prefix else key)
     return found
 
 

@@ -36,7 +36,7 @@ from initstudy.study._datasets import _check_features, _check_target
 from initstudy.study._records import EvaluationResult, SeedRecord
 from initstudy.study._validation import ValidationSpec, make_splits
 
-__all__ = ["SeedCache", "check_seeds", "evaluate"]
+__all__ = ["SeedCache", "check_seeds", "evaluate", "evaluate_folds", "prepare_folds"]
 
 #: Exceptions of a fit or a score that are recorded as the seed's error instead of raised.
 DATA_ERRORS: tuple[type[BaseException], ...] = (
@@ -320,17 +320,66 @@ def evaluate(
     >>> len(result.records), result.n_diverged
     (3, 0)
     """
-    seed_tuple = check_seeds(seeds)
+    check_seeds(seeds)
     task = "classification" if is_classifier(estimator) else "regression"
-    X = _check_features(X)  # the checks of Dataset.from_arrays (DataError)
+    folds = prepare_folds(X, y, task=task, validation=validation, split_seed=split_seed,
+                          preprocessing=preprocessing)
+    return evaluate_folds(
+        estimator, folds, seeds=seeds, scoring=scoring, aggregate=aggregate, penalty=penalty,
+        seed_batch=seed_batch, cache=cache, epoch_callback=epoch_callback,
+        on_records=on_records,
+    )
+
+
+def prepare_folds(
+    X: Any,
+    y: Any,
+    *,
+    task: str,
+    validation: ValidationSpec = "holdout",
+    split_seed: int = 0,
+    preprocessing: Any = "standard",
+) -> list[_Fold]:
+    """Validate the data, split it (seeded) and preprocess each fold on its training part.
+
+    :func:`evaluate` does this on every call; a study does it once for all its trials (the
+    data, split and preprocessing are the same for every trial). The folds' arrays are
+    shared by every evaluation that uses them and must not be modified.
+
+    Raises
+    ------
+    DataError
+        For invalid X or y (the checks of :meth:`Dataset.from_arrays`).
+    ConfigError
+        For an invalid validation or preprocessing setting.
+    """
+    X = _check_features(X)
     y = _check_target(y, X.shape[0])
     X = np.asarray(X)
+    splits = make_splits(validation, X, y, task=task, split_seed=split_seed)
+    return _prepare_folds(X, y, splits, preprocessing)
+
+
+def evaluate_folds(
+    estimator: Any,
+    folds: Sequence[_Fold],
+    *,
+    seeds: Sequence[int] | int,
+    scoring: str | Callable[..., float] | None = None,
+    aggregate: str = "mean",
+    penalty: float | None = None,
+    seed_batch: int | None = None,
+    cache: SeedCache | None = None,
+    epoch_callback: EpochCallback | None = None,
+    on_records: Callable[[list[SeedRecord]], None] | None = None,
+) -> EvaluationResult:
+    """:func:`evaluate` on folds made by :func:`prepare_folds` (same parameters)."""
+    seed_tuple = check_seeds(seeds)
+    task = "classification" if is_classifier(estimator) else "regression"
     scorer = _make_scorer(scoring)
     penalty = default_penalty(scoring, task) if penalty is None else float(penalty)
     if aggregate not in AGGREGATES:
         raise unknown_name_error("aggregate", aggregate, AGGREGATES)
-    folds = _prepare_folds(X, y, make_splits(validation, X, y, task=task,
-                                             split_seed=split_seed), preprocessing)
     fit = _fit_stacked if isinstance(estimator, (MLPClassifier, MLPRegressor)) else _fit_clones
     if fit is _fit_clones:
         _seed_params(estimator)
@@ -340,7 +389,8 @@ def evaluate(
         warnings.simplefilter("ignore", DivergenceWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         for group in _groups(seed_tuple, seed_batch):
-            group_records = _run_group(fit, estimator, folds, group, scorer, cache, callbacks)
+            group_records = _run_group(fit, estimator, list(folds), group, scorer, cache,
+                                       callbacks)
             if cache is not None:
                 cache.save(group_records)
             records += group_records

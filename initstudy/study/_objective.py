@@ -30,7 +30,7 @@ from initstudy.study._aggregates import default_penalty
 from initstudy.study._cache import StorageSeedCache, estimator_key_params
 from initstudy.study._config import StudyConfig
 from initstudy.study._estimators import build_estimator
-from initstudy.study._evaluate import evaluate
+from initstudy.study._evaluate import evaluate_folds, prepare_folds
 from initstudy.study._progress import NullProgress
 from initstudy.study._records import EvaluationResult, SeedRecord
 from initstudy.study._validation import validation_key
@@ -115,6 +115,17 @@ class Objective:
             default_penalty(config.scoring, dataset.task)
             if config.penalty is None else float(config.penalty)
         )
+        self._folds: list[Any] | None = None
+
+    def folds(self) -> list[Any]:
+        """The split, preprocessed data: made once, the same for every trial."""
+        if self._folds is None:
+            self._folds = prepare_folds(
+                self.dataset.X, self.dataset.y, task=self.dataset.task,
+                validation=self.config.validation, split_seed=self.config.split_seed,
+                preprocessing=self.config.preprocessing,
+            )
+        return self._folds
 
     def build(self, params: dict[str, Any]) -> Any:
         """The estimator of a trial: fixed settings, overridden by the suggested ones."""
@@ -133,11 +144,10 @@ class Objective:
         )
         run = _TrialRun(self, trial, cache)
         self.progress.trial_started(trial.number, self.config.n_seeds)
-        result = evaluate(
-            estimator, self.dataset.X, self.dataset.y,
-            seeds=self.config.seed_list, validation=self.config.validation,
-            split_seed=self.config.split_seed, scoring=self.config.scoring,
-            preprocessing=self.config.preprocessing, aggregate=self.config.aggregate,
+        result = evaluate_folds(
+            estimator, self.folds(),
+            seeds=self.config.seed_list, scoring=self.config.scoring,
+            aggregate=self.config.aggregate,
             penalty=self.config.penalty, seed_batch=self.seed_batch, cache=cache,
             epoch_callback=run.on_epoch if self.epoch_mode else None,
             on_records=run.on_records,

@@ -132,25 +132,37 @@ def _tell_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
 
 
 def _run_trial(
-    study: optuna.Study, objective: Objective, storage: Any, n_trials: int, counts: TrialCounts
+    study: optuna.Study, objective: Objective, storage: Any, n_trials: int, counts: TrialCounts,
+    progress: NullProgress | None = None,
 ) -> str:
     """Ask, run and tell one trial; returns "complete", "pruned", "failed" or "surplus"."""
+    outcome, trial, value = _ask_run_tell(study, objective, storage, n_trials, counts)
+    if progress is not None and outcome != "surplus":
+        shown = value[0] if isinstance(value, (tuple, list)) else value
+        progress.trial_finished(trial.number, outcome, trial.params, shown)
+    return outcome
+
+
+def _ask_run_tell(
+    study: optuna.Study, objective: Objective, storage: Any, n_trials: int, counts: TrialCounts
+) -> tuple[str, optuna.Trial, Any]:
+    """:func:`_run_trial`'s work: the outcome, the trial and its value (None if none)."""
     with warnings.catch_warnings():  # heartbeats come from storage.trial_heartbeat below
         warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
         trial = study.ask()
     if _is_surplus(study, trial, n_trials, counts):
         trial.set_user_attr("surplus", True)
         study.tell(trial, state=TrialState.FAIL)
-        return "surplus"
+        return "surplus", trial, None
     try:
         with trial_heartbeat(storage, trial):
             value = objective(trial)
     except optuna.TrialPruned:
         study.tell(trial, state=TrialState.PRUNED)
-        return "pruned"
+        return "pruned", trial, None
     except EvaluationFailedError as e:
         _tell_failed(study, trial, str(e))
-        return "failed"
+        return "failed", trial, None
     except KeyboardInterrupt:
         study.enqueue_trial(trial.params, user_attrs={"requeued_from": trial.number})
         _tell_failed(study, trial, "interrupted; its parameters were queued again")
@@ -159,7 +171,7 @@ def _run_trial(
         _tell_failed(study, trial, f"{type(e).__name__}: {e}")
         raise
     study.tell(trial, value)
-    return "complete"
+    return "complete", trial, value
 
 
 def work(
@@ -207,7 +219,7 @@ def work(
         if counts.live >= n_trials and counts.waiting == 0:
             time.sleep(_POLL_SECONDS)  # the last trials run in other workers
             continue
-        outcome = _run_trial(study, objective, storage, n_trials, counts)
+        outcome = _run_trial(study, objective, storage, n_trials, counts, progress)
         failures = failures + [outcome] if outcome == "failed" else []
         if len(failures) >= MAX_CONSECUTIVE_FAILURES:
             last = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))[-1]

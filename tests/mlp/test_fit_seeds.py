@@ -115,3 +115,4 @@ def test_concurrent_fits_in_threads_agree(digits: tuple[np.ndarray, np.ndarray])
         threaded = list(pool.map(lambda s: single(estimator, s, X, y), range(4)))
     for a, b in zip(alone, threaded):
         assert_same_fit(a, b, X)
+

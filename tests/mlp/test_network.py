@@ -124,3 +124,17 @@ def test_softmax_loss_is_exact_when_rows_differ_wildly() -> None:
     loss = OUTPUT_LOSSES["softmax"](z, y)
     assert loss[0] == pytest.approx(-(log_proba * y[0]).sum() / 2, rel=1e-5)
     np.testing.assert_allclose(z[0], np.exp(log_proba), rtol=1e-5, atol=1e-30)
+
+
+def test_l2_penalizes_kernels_not_biases() -> None:
+    rng = np.random.default_rng(3)
+    layout = Layout((3, 4, 2))
+    params = rng.normal(size=(2, layout.n_params))
+    x, y = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 5, 2))
+    plain = StackedNet(layout, params.copy(), "tanh", "identity", alpha=0.0)
+    penalized = StackedNet(layout, params.copy(), "tanh", "identity", alpha=0.5)
+    extra = penalized.loss_grad(x, y) - plain.loss_grad(x, y)
+    kernels = sum((w**2).sum(axis=(1, 2)) for w in plain.coefs)
+    np.testing.assert_allclose(extra, 0.5 * 0.5 / 5 * kernels, rtol=1e-12)
+    for b, gb in zip(plain.intercept_grads, penalized.intercept_grads):
+        np.testing.assert_array_equal(b, gb)

@@ -350,13 +350,13 @@ def test_cli_bad_input(case: CliCase, study_db: Path, tmp_path: Path,
                        capsys: pytest.CaptureFixture[str]) -> None:
     argv = _storage_args(case, tmp_path, study_db)
     before = stored_state(study_db)
-    start = time.monotonic()
     args = cli.build_parser().parse_args(argv)
     args.argv = argv
     with pytest.raises(case.error, match=re.escape(case.words)):
         args.func(args)
+    start = time.monotonic()
     code, _, err = run_main(argv, capsys)
-    assert time.monotonic() - start < 20, "an error must come quickly, not after a hang"
+    assert time.monotonic() - start < 10, "an error must come within 10 s, not after a hang"
     assert_one_line_error(code, err, case.words)
     assert stored_state(study_db) == before
     assert list_studies(study_db)["n_complete"].tolist() == [2]

@@ -100,10 +100,12 @@ def test_the_error_of_a_real_process_is_one_line(study_db: Path, tmp_path: Path)
 
 # -- name collisions ---------------------------------------------------------------------------
 COLLISIONS = {
-    "other-space": (['"lecun_normal"', '"he_uniform"'], [], "config 'space'"),
-    "other-dataset": (None, ["--dataset", "wine"], "dataset fingerprint"),
-    "other-seeds": (["n = 3", "n = 4"], [], "config 'seeds'"),
-    "other-estimator": (["max_iter = 20", "max_iter = 21"], [], "config 'estimator'"),
+    "other-space": (['"lecun_normal"', '"he_uniform"'], [], "config 'space.params.init'"),
+    "other-dataset": (None, ["--dataset", "wine"],
+                      "dataset fingerprint (stored '"),
+    "other-seeds": (["n = 3", "n = 4"], [], "config 'seeds.n' (stored 3, given 4)"),
+    "other-estimator": (["max_iter = 20", "max_iter = 21"], [],
+                        "config 'estimator.max_iter' (stored 20, given 21)"),
 }
 
 

@@ -51,7 +51,7 @@ name = "digits"
 
 [estimator]
 hidden_layer_sizes = [32]
-max_iter = 80
+max_iter = 120
 
 [seeds]
 n = {N_SEEDS}
@@ -77,7 +77,7 @@ def _kill_workers_mid_trial(process: subprocess.Popen, db: Path, rng: random.Ran
     killed: list[int] = []
     _wait_for(lambda: len(worker_pids(process.pid)) == 4, 60, "4 workers")
     for _ in range(KILLS):
-        time.sleep(rng.uniform(0.2, 1.5))
+        time.sleep(rng.uniform(0.2, 1.0))
         live = lambda: [p for p in worker_pids(process.pid) if p not in killed]  # noqa: E731
         _wait_for(lambda: trial_states(db).get("RUNNING", 0) >= len(live()) > 0, 60,
                   "every live worker inside a trial")

@@ -250,3 +250,18 @@ def test_a_dataframe_is_accepted(iris: tuple[np.ndarray, np.ndarray]) -> None:
     from_frame = evaluate(_mlp(), frame, pd.Series(iris[1]), seeds=2)
     from_arrays = evaluate(_mlp(), *iris, seeds=2)
     assert list(from_frame.seed_scores()) == list(from_arrays.seed_scores())
+
+
+def test_prepared_folds_give_what_evaluate_gives_every_time(
+    iris: tuple[np.ndarray, np.ndarray],
+) -> None:
+    from initstudy.study._evaluate import evaluate_folds, prepare_folds
+
+    folds = prepare_folds(*iris, task="classification", validation=3, split_seed=1)
+    before = [f.X_train.copy() for f in folds]
+    fresh = evaluate(_mlp(), *iris, seeds=3, validation=3, split_seed=1)
+    for _ in range(2):  # folds reused, as by a study's trials
+        again = evaluate_folds(_mlp(), folds, seeds=3)
+        assert [r.score for r in again.records] == [r.score for r in fresh.records]
+        assert [r.loss_curve for r in again.records] == [r.loss_curve for r in fresh.records]
+    assert all(np.array_equal(b, f.X_train) for b, f in zip(before, folds))
