@@ -63,7 +63,8 @@ def _timed(part: str, function: Callable[..., Any]) -> Callable[..., Any]:
     key = f"{part}:{getattr(function, '__qualname__', function)}"
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if getattr(_ACTIVE, "on", False) or threading.current_thread() is not threading.main_thread():
+        main = threading.current_thread() is threading.main_thread()
+        if getattr(_ACTIVE, "on", False) or not main:
             return function(*args, **kwargs)
         _ACTIVE.on = True
         start = time.perf_counter()

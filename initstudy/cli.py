@@ -345,7 +345,10 @@ def _exit_now(code: int) -> NoReturn:
     pandas, SQLAlchemy and Optuna) takes 0.5-1.5 s after a study and does nothing useful.
     """
     for storage in _OPENED:
-        storage.engine.dispose()  # SQLite checkpoints its WAL into the file here
+        try:
+            storage.engine.dispose()  # SQLite checkpoints its WAL into the file here
+        except Exception:  # noqa: BLE001  best effort: an interrupted session may be broken
+            pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..exceptions import DataError, DivergedError, DivergenceWarning
 from ..initializers import Initializer
 from ._activations import ACTIVATIONS
+from ._blas import largest_product, limit_blas, one_blas_thread, policy_for
 from ._engine import SeedRun, TrainConfig, train
 from ._init import FromEstimator, initial_network, seed_streams
 from ._network import Layout, forward
@@ -219,7 +220,8 @@ class BaseMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         coefs = [np.asarray(c, dtype=np.float64) for c in self.coefs_]
         intercepts = [np.asarray(b, dtype=np.float64) for b in self.intercepts_]
-        with np.errstate(over="ignore", under="ignore"):
+        sizes = (X.shape[1], *(c.shape[1] for c in coefs))
+        with limit_blas(policy_for(largest_product(sizes, X.shape[0]))), np.errstate(over="ignore", under="ignore"):
             return forward(X, coefs, intercepts, self.activation, self.out_activation_)[-1]
 
 
@@ -270,7 +272,8 @@ def fit_stack(
     layout = Layout((X.shape[1], *template._hidden_sizes(), Y.shape[1]))
     if not fresh and tuple(template.coefs_[-1].shape) != layout.shapes[-1]:
         raise DataError(f"The fitted network has {template.coefs_[-1].shape[1]} outputs but y needs {Y.shape[1]}.")
-    runs = [e._fresh_run(X, layout) if fresh else e._continued_run(X, layout, incremental) for e in estimators]
+    with one_blas_thread():  # initial draws (QR, LSUV calibration) are small products
+        runs = [e._fresh_run(X, layout) if fresh else e._continued_run(X, layout, incremental) for e in estimators]
     config = template._config(layout.sizes, runs[0].train_idx.shape[0], incremental)
     optimizer = getattr(template, "_optimizer", None) if incremental and not fresh else None
     evaluation = None

@@ -12,7 +12,8 @@ Design decisions, measured on the 2-core development machine (see benchmarks/ben
 - Parameters, gradients and optimizer moments are one ``(n_seeds, n_params)`` buffer each, so
   an optimizer step is about a dozen whole-buffer operations.
 - One ``np.take`` per batch gathers every seed's rows into a reused buffer.
-- One BLAS thread below :data:`SINGLE_THREAD_MACS`.
+- BLAS threads chosen once per call by :func:`~initstudy.mlp._blas.policy_for` from the largest
+  per-seed product (one thread for small layers; see :mod:`initstudy.mlp._blas`).
 - A seed's arithmetic does not depend on the other seeds of its stack, so ``fit_seeds`` gives
   each seed bitwise the result of its single fit (tested).
 - A non-finite batch loss marks the seed diverged at once (checked every batch, one call).
@@ -20,67 +21,18 @@ Design decisions, measured on the 2-core development machine (see benchmarks/ben
 
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
+from ._blas import largest_product, limit_blas, policy_for
 from ._network import Layout, StackedNet, forward
 from ._optimizers import Adam, SGD, make_optimizer
 
-__all__ = ["SeedRun", "TrainConfig", "blas_limit", "train"]
-
-# One BLAS thread unless a seed's largest per-batch product reaches this many multiply-adds
-# (batch * fan_in * fan_out; 2**27 is e.g. 512 x 512 x 512). Measured on the 2-core machine with
-# the medium benchmark net (batch 256, 256 x 256 layers): two OpenBLAS threads train it in 0.43 s
-# when both cores are idle against 0.61 s on one, but in 11 s against 0.8 s when other processes
-# use the cores (the threads spin waiting for each other). Studies run parallel workers, so one
-# thread is the default; the free core runs another worker.
-SINGLE_THREAD_MACS = 2**27
-
-
-class _SingleThreadBlas:
-    """Limit BLAS to one thread while any training (in any thread) needs it; re-entrant.
-
-    threadpoolctl's limit is process-wide, so concurrent trainings (fits in threads, as with
-    Optuna's ``n_jobs``) share one limit: the first to enter sets it, the last to leave restores it.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._limit: Any = None
-        self._controller: ThreadpoolController | None = None
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._users == 0:
-                if self._controller is None:
-                    self._controller = ThreadpoolController()
-                self._limit = self._controller.limit(limits=1, user_api="blas")
-            self._users += 1
-
-    def __exit__(self, *args: object) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._users == 0:
-                self._limit.restore_original_limits()
-                self._limit = None
-
-
-_SINGLE_THREAD = _SingleThreadBlas()
-
-
-def blas_limit(sizes: tuple[int, ...], batch_size: int) -> Any:
-    """One BLAS thread for small layers (see :data:`SINGLE_THREAD_MACS`), else no limit."""
-    macs = max(a * b for a, b in zip(sizes[:-1], sizes[1:])) * batch_size
-    return _SINGLE_THREAD if macs < SINGLE_THREAD_MACS else contextlib.nullcontext()
-
+__all__ = ["SeedRun", "TrainConfig", "train"]
 
 @dataclass
 class SeedRun:
@@ -300,7 +252,8 @@ def train(
     """
     trainer = _Trainer(runs, X, Y, config, scorer, optimizer)
     epochs = 1 if config.incremental else config.max_iter
-    with blas_limit(config.sizes, config.batch_size), np.errstate(all="ignore"):
+    threads = policy_for(largest_product(config.sizes, config.batch_size))
+    with limit_blas(threads), np.errstate(all="ignore"):
         for epoch in range(1, epochs + 1):
             if not trainer.active.size:
                 break

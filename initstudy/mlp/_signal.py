@@ -12,6 +12,7 @@ from sklearn.utils.validation import validate_data
 
 from ..exceptions import ConfigError
 from ._base import BaseMLP
+from ._blas import largest_product, limit_blas, one_blas_thread, policy_for
 from ._network import Layout, StackedNet, forward
 from ._params import validate_params
 
@@ -90,9 +91,11 @@ def signal_propagation(
         X, Y = template._validate_xy(X, y, reset=True)
         X, Y, out_activation, n_out = X.astype(np.float64), Y.astype(np.float64), template._out_activation(), Y.shape[1]
     layout = Layout((X.shape[1], *template._hidden_sizes(), n_out))
-    params = _initial_rows(template, X, layout, seeds)
+    with one_blas_thread():
+        params = _initial_rows(template, X, layout, seeds)
     net = StackedNet(layout, params, template.activation, out_activation, float(template.alpha))
-    with np.errstate(all="ignore"):
+    threads = policy_for(largest_product(layout.sizes, X.shape[0]))
+    with limit_blas(threads), np.errstate(all="ignore"):
         layers = forward(X, net.coefs, net.intercepts, template.activation, out_activation, keep=True)
         grads = np.full((len(seeds), len(layout.shapes)), np.nan)
         if Y is not None:

@@ -200,3 +200,43 @@ def test_interrupt_stops_cleanly_and_says_how_to_resume(
     err = log.read_text()
     assert "every finished seed is saved" in err and "Traceback" not in err
     assert f"initstudy run {path} --storage {url} --quiet --study-name tiny" in err
+
+
+def test_the_program_logs_a_line_per_trial_and_leaves_a_clean_database(
+    config_file: Path, tmp_path: Path
+) -> None:
+    """As a program (not a TTY): one progress line per trial, the ranking, no -wal file."""
+    done = subprocess.run(
+        [sys.executable, "-m", "initstudy.cli", "run", str(config_file), "--storage",
+         f"sqlite:///{tmp_path}/s.db"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert [line.split(" (#")[0] for line in lines] == ["trial 1/2 done", "trial 2/2 done"]
+    assert "\r" not in done.stderr and "init=" in lines[0] and "(best " in lines[1]
+    assert "Init schemes" in done.stdout and "2 complete trials" in done.stdout
+    assert sorted(p.name for p in tmp_path.glob("s.db*")) == ["s.db"]
+
+
+def test_the_ranking_is_each_schemes_best_trial(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import optuna
+
+    from initstudy.cli import _scheme_ranking
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    assert main(["run", str(config_file), "--storage", url, "--trials", "4", "--quiet"]) == 0
+    study = optuna.load_study(study_name="tiny", storage=url)
+    ranking = _scheme_ranking(study)
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    schemes = {t.params["init"] for t in complete}
+    assert sorted(ranking["scheme"]) == sorted(schemes)
+    assert list(ranking["rank"]) == list(range(1, len(schemes) + 1))
+    for row in ranking.itertuples():
+        mine = [t for t in complete if t.params["init"] == row.scheme]
+        best = max(mine, key=lambda t: (t.value, -t.number))
+        assert row.trial_number == best.number and row.n_trials == len(mine)
+        assert row.mean == best.user_attrs["mean"] and row.ci_low <= row.mean <= row.ci_high
+    assert list(ranking["mean"]) == sorted(ranking["mean"], reverse=True)

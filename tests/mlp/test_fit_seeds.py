@@ -93,6 +93,33 @@ def test_chunks_give_the_same_result(digits: tuple[np.ndarray, np.ndarray], monk
         assert_same_fit(a, b, X)
 
 
+@pytest.mark.parametrize(("idle", "cap", "limit", "expected"),
+                         [(True, None, 4, 2), (False, None, 4, 1), (True, 1, 4, 1), (True, None, 1, 1)])
+def test_seed_threads_follow_load_and_cap(digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch,
+                                          idle: bool, cap: int | None, limit: int, expected: int) -> None:
+    X, _ = digits
+    monkeypatch.setattr(_seeds, "machine_is_idle", lambda: idle)
+    monkeypatch.setattr(_seeds, "blas_threads", lambda: cap)
+    monkeypatch.setattr(_seeds, "current_limit", lambda: limit)
+    monkeypatch.setattr(_seeds.os, "cpu_count", lambda: 2)
+    assert _seeds._seed_threads(MLPClassifier((16,)), X, 8) == expected
+    assert _seeds._seed_threads(MLPClassifier((16,)), X, 3) == 1  # too few seeds to share
+    assert _seeds._seed_threads(MLPClassifier((2048, 2048)), X, 8) == 1  # BLAS threads instead
+
+
+def test_seed_threads_give_the_same_result(digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = digits
+    estimator = MLPClassifier((8,), max_iter=3, early_stopping=True)
+    monkeypatch.setattr(_seeds, "_seed_threads", lambda *args: 1)
+    whole = fit_seeds(estimator, X, y, seeds=range(5), eval_set=(X[:50], y[:50]))
+    monkeypatch.setattr(_seeds, "_seed_threads", lambda *args: 2)
+    monkeypatch.setattr(_seeds, "STACK_BYTES", 1)  # and chunks inside each thread
+    threaded = fit_seeds(estimator, X, y, seeds=range(5), eval_set=(X[:50], y[:50]))
+    for a, b in zip(whole, threaded):
+        assert_same_fit(a, b, X)
+        assert a.eval_scores_ == b.eval_scores_
+
+
 def test_invalid_calls(digits: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = digits
     with pytest.raises(ConfigError, match="at least one seed"):

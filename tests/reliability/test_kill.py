@@ -131,3 +131,63 @@ def test_sigkill_three_workers_then_rerun(tmp_path: Path) -> None:
         for seed, row in kept.iterrows():  # a killed trial's finished seeds were reused
             assert redone.loc[seed, "run_key"] == row["run_key"]
             assert redone.loc[seed, "score"] == row["score"]
+
+
+WORKER_TOML = """
+[study]
+name = "joined"
+n_trials = 3
+heartbeat_interval = 1
+grace_period = 3
+
+[dataset]
+name = "digits"
+
+[estimator]
+hidden_layer_sizes = [128, 128]
+max_iter = 600
+tol = 0.0
+n_iter_no_change = 100000
+
+[seeds]
+n = 3
+
+[space]
+name = "joined"
+[space.params]
+init = ["he_normal", "glorot_uniform"]
+init_scale = {low = 0.5, high = 2.0, log = true}
+"""
+
+
+def test_a_joined_worker_keeps_its_long_trial(tmp_path: Path) -> None:
+    """``initstudy worker`` beside ``initstudy run``; trials last longer than the grace period.
+
+    The launcher checks for dead trials with the study's grace period (3 s); a worker that
+    joined must beat its heartbeat at least that often, or its live trial is failed under it.
+    """
+    db = tmp_path / "joined.db"
+    launcher = subprocess.Popen(
+        cli_command("run", str(write_config(tmp_path, WORKER_TOML)), "--storage", str(db),
+                    "--quiet"),
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=subprocess_env(),
+    )
+    try:
+        _wait_for(lambda: trial_states(db).get("RUNNING", 0) > 0, 60, "the first trial")
+        worker = subprocess.run(
+            cli_command("worker", "--storage", str(db), "--study-name", "joined", "--quiet"),
+            cwd=tmp_path, capture_output=True, text=True, env=subprocess_env(), timeout=300,
+        )
+        _, launcher_err = launcher.communicate(timeout=300)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.communicate()
+    assert worker.returncode == 0 and "Traceback" not in worker.stderr, worker.stderr
+    assert launcher.returncode == 0, launcher_err
+    study, _ = check_finished_study(f"sqlite:///{db}", "joined", 3, 3)
+    assert [t.number for t in study.trials if t.state == TrialState.FAIL] == []
+    assert "3 finished trials" in worker.stdout
+    longest = max(t.duration.total_seconds() for t in study.trials)
+    assert longest > 3, "the trials must outlast the grace period for this test to mean anything"

@@ -4,11 +4,16 @@ Zero storage errors: the run exits 0, its stderr holds no database error or trac
 trial failed (other than the surplus trials a race between workers may create and fail on
 purpose), exactly 200 trials complete, each with all its seed rows. The throughput is printed
 (``-s``) for RELIABILITY.md.
+
+Also: three ``initstudy run`` commands started at the same moment on a new file (the start-up
+race of Optuna issues #4994/#5385), and ``initstudy studies``/``show`` reading the file while
+two workers write to it.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -16,7 +21,15 @@ from pathlib import Path
 import pytest
 from optuna.trial import TrialState
 
-from reliability_helpers import check_finished_study, run_cli, write_config
+from reliability_helpers import (
+    check_finished_study,
+    cli_command,
+    run_cli,
+    run_main,
+    subprocess_env,
+    trial_states,
+    write_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -74,3 +87,50 @@ def test_eight_workers_on_one_sqlite_file(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_four_workers_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     _load(postgres_url, 4, tmp_path)
+
+
+SMALL_TOML = LOAD_TOML.replace(f"n_trials = {N_TRIALS}", "n_trials = 12")
+
+
+def test_three_launchers_start_the_same_study_at_once(tmp_path: Path) -> None:
+    """Three users type the same ``initstudy run`` at the same moment on a new file."""
+    db = tmp_path / "race.db"
+    args = cli_command("run", str(write_config(tmp_path, SMALL_TOML)), "--storage", str(db),
+                       "--quiet")
+    processes = [subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=subprocess_env())
+                 for _ in range(3)]
+    results = [p.communicate(timeout=240) for p in processes]
+    for process, (out, err) in zip(processes, results):
+        assert process.returncode == 0, err
+        assert not STORAGE_ERRORS.search(err), err
+    check_finished_study(f"sqlite:///{db}", "load", 12, N_SEEDS)
+
+
+def test_reading_while_a_study_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``initstudy studies`` and ``show`` (read-only opens) during a 2-worker run."""
+    db = tmp_path / "busy.db"
+    run = subprocess.Popen(
+        cli_command("run", str(write_config(tmp_path, SMALL_TOML.replace("= 12", "= 40"))),
+                    "--storage", str(db), "--jobs", "2", "--quiet"),
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=subprocess_env(),
+    )
+    reads = 0
+    try:
+        while run.poll() is None:
+            if trial_states(db).get("COMPLETE", 0) > 0:
+                for command in (["studies"], ["show", "load"]):
+                    code, out, err = run_main([*command, "--storage", str(db)], capsys)
+                    assert code == 0, err
+                    assert "load" in out or "trial_number" in out
+                    reads += 1
+            time.sleep(0.2)
+        _, err = run.communicate(timeout=240)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    assert run.returncode == 0 and not STORAGE_ERRORS.search(err), err
+    assert reads >= 4
+    check_finished_study(f"sqlite:///{db}", "load", 40, N_SEEDS)

@@ -277,3 +277,20 @@ def test_a_toml_with_code_in_it_is_only_data(tmp_path: Path) -> None:
     assert "exec(open(" in space.description and "!!python/object" in space.description
     assert config.to_dict()["study"]["name"] == config.study_name
     assert not marker.exists()
+
+
+def test_the_html_report_escapes_names_and_values(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A study name holding HTML is shown as text in the report, never run as a script."""
+    from initstudy.reports import build_html_report
+
+    from reliability_helpers import write_config
+
+    name = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    db = tmp_path / "html.db"
+    code, _, err = run_main(["run", str(write_config(tmp_path)), "--storage", str(db),
+                             "--study-name", name, "--trials", "1", "--quiet"], capsys)
+    assert code == 0, err
+    html = build_html_report(db, name, path=tmp_path / "r.html", signal=False).read_text()
+    assert "<script>alert(" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(" in html

@@ -150,3 +150,16 @@ def test_interrupt_saves_finished_seeds_and_the_rerun_continues(case: str, tmp_p
             assert row["run_key"].tolist() == [run_key] and row["score"].tolist() == [score]
             reused += 1
     assert reused >= 1
+
+
+def test_a_closed_output_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``initstudy spaces | head -0``: the reader is gone; no traceback, no BrokenPipeError."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(cli_command("spaces"), cwd=tmp_path, stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+                              timeout=60)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr

@@ -230,7 +230,10 @@ def test_results_of_another_scoring_are_not_reused(
     run_study(tiny_config(sqlite_url, n_trials=1))
     run_study(tiny_config(sqlite_url, n_trials=1, study_name="f1", scoring="f1_macro"))
     run_study(tiny_config(sqlite_url, n_trials=1, study_name="raw", preprocessing="none"))
-    assert fits.seeds == 9
+    run_study(tiny_config(sqlite_url, n_trials=1, study_name="split", split_seed=1))
+    assert fits.seeds == 12  # the cache key holds scoring, preprocessing and the split
+    run_study(tiny_config(sqlite_url, n_trials=1, study_name="same", aggregate="median"))
+    assert fits.seeds == 12  # the aggregate does not change a stored score: reused
 
 
 def test_a_trial_orphaned_before_its_first_heartbeat_is_failed_and_retried(
