@@ -31,7 +31,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLP
 from threadpoolctl import threadpool_limits
 
-from initstudy.mlp import MLPClassifier, _blas, _seeds, fit_seeds, set_blas_threads
+from initstudy import _blas
+from initstudy.mlp import MLPClassifier, _seeds, fit_seeds, set_blas_threads
 
 COMMON = {"solver": "adam", "learning_rate_init": 0.001, "alpha": 0.0001, "tol": 0.0}
 
@@ -94,17 +95,17 @@ def peak_memory(run: Callable[[], Any]) -> float:
 
 
 def forced(idle: bool | None = None, cap: int | None = None) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    """Wrap a run so initstudy's thread policy sees the machine as idle/busy and/or has a cap."""
+    """Wrap a run so initstudy's thread policy sees every core free (``idle``) and/or has a cap."""
     def wrap(run: Callable[[], Any]) -> Callable[[], Any]:
         def wrapped() -> Any:
-            saved = (_blas.machine_is_idle, _seeds.machine_is_idle)
-            if idle is not None:
-                _blas.machine_is_idle = _seeds.machine_is_idle = lambda: idle
+            saved = (_blas.free_cores, _seeds.free_cores)
+            if idle:
+                _blas.free_cores = _seeds.free_cores = lambda: os.cpu_count() or 1
             previous = set_blas_threads(cap)
             try:
                 return run()
             finally:
-                _blas.machine_is_idle, _seeds.machine_is_idle = saved
+                _blas.free_cores, _seeds.free_cores = saved
                 set_blas_threads(previous)
         return wrapped
     return wrap
@@ -113,8 +114,8 @@ def forced(idle: bool | None = None, cap: int | None = None) -> Callable[[Callab
 def load_note() -> str:
     """The load average now and what initstudy's policy decides from it."""
     load = os.getloadavg()
-    return (f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores: "
-            f"initstudy sees the machine as {'idle' if _blas.machine_is_idle() else 'busy'}")
+    return (f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores, this process "
+            f"{_blas._MONITOR.own_rate():.2f}: initstudy sees {_blas.free_cores()} free core(s)")
 
 
 def sklearn_pair(make: Callable[[], Any]) -> dict[str, Callable[[], Any]]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._blas import one_blas_thread
 from ._base import BaseDrawn
 from ._checks import check_real
 from ._registry import register
@@ -24,11 +25,7 @@ def orthogonal_matrix(shape: tuple[int, ...], rng: np.random.Generator) -> np.nd
         return np.zeros(shape)
     flat = shape[:-2] + (max(rows, cols), min(rows, cols))
     # LAPACK's threaded QR is 10-50x slower than one thread on these small matrices when the
-    # cores are busy (measured: 160 ms against 3 ms for 128x128 under load). initstudy.mlp's
-    # limit reuses one cached threadpoolctl controller (~20 us, not ~5 ms per threadpool_limits);
-    # imported here because initstudy.mlp imports this package.
-    from initstudy.mlp import one_blas_thread
-
+    # cores are busy (measured: 160 ms against 3 ms for 128x128 under load).
     with one_blas_thread():
         q, r = np.linalg.qr(rng.standard_normal(flat))
     signs = np.where(np.diagonal(r, axis1=-2, axis2=-1) < 0, -1.0, 1.0)

@@ -1,6 +1,6 @@
 """NumPy MLP estimators with the initialization as a hyperparameter, trained many seeds at once."""
 
-from ._blas import blas_threads, one_blas_thread, set_blas_threads
+from .._blas import blas_threads, one_blas_thread, set_blas_threads
 from ._classes import MLPClassifier, MLPRegressor
 from ._init import FromEstimator
 from ._seeds import fit_seeds

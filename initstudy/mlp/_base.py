@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..exceptions import DataError, DivergedError, DivergenceWarning
 from ..initializers import Initializer
 from ._activations import ACTIVATIONS
-from ._blas import largest_product, limit_blas, one_blas_thread, policy_for
+from .._blas import largest_product, limit_blas, one_blas_thread, policy_for
 from ._engine import SeedRun, TrainConfig, train
 from ._init import FromEstimator, initial_network, seed_streams
 from ._network import Layout, forward

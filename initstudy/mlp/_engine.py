@@ -12,8 +12,8 @@ Design decisions, measured on the 2-core development machine (see benchmarks/ben
 - Parameters, gradients and optimizer moments are one ``(n_seeds, n_params)`` buffer each, so
   an optimizer step is about a dozen whole-buffer operations.
 - One ``np.take`` per batch gathers every seed's rows into a reused buffer.
-- BLAS threads chosen once per call by :func:`~initstudy.mlp._blas.policy_for` from the largest
-  per-seed product (one thread for small layers; see :mod:`initstudy.mlp._blas`).
+- BLAS threads chosen once per call by :func:`~initstudy._blas.policy_for` from the largest
+  per-seed product (one thread for small layers; see :mod:`initstudy._blas`).
 - A seed's arithmetic does not depend on the other seeds of its stack, so ``fit_seeds`` gives
   each seed bitwise the result of its single fit (tested).
 - A non-finite batch loss marks the seed diverged at once (checked every batch, one call).
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ._blas import largest_product, limit_blas, policy_for
+from .._blas import largest_product, limit_blas, policy_for
 from ._network import Layout, StackedNet, forward
 from ._optimizers import Adam, SGD, make_optimizer
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,7 +11,7 @@ from sklearn.base import clone
 
 from ..exceptions import ConfigError
 from ._base import BaseMLP, fit_stack, warn_outcomes
-from ._blas import PARALLEL_MACS, blas_threads, current_limit, largest_product, machine_is_idle, one_blas_thread
+from .._blas import PARALLEL_MACS, blas_threads, current_limit, free_cores, largest_product, one_blas_thread
 from ._engine import SeedRun
 
 __all__ = ["MAX_SEED_THREADS", "SEEDS_PER_THREAD", "STACK_BYTES", "fit_seeds"]
@@ -124,7 +123,7 @@ def fit_seeds(
 
 
 def _seed_threads(estimator: BaseMLP, X: Any, n_seeds: int) -> int:
-    """Threads to train the seeds on: 1, or one per idle core when every product is small.
+    """Threads to train the seeds on: 1, or one per free core when every product is small.
 
     Large products already use every core through BLAS; a cap (:func:`set_blas_threads`, 1 in
     parallel study workers), a BLAS limit of 1 in force (``threadpool_limits(1)``) or a busy
@@ -134,11 +133,10 @@ def _seed_threads(estimator: BaseMLP, X: Any, n_seeds: int) -> int:
     sizes = (np.shape(X)[1] if np.ndim(X) > 1 else 1, *estimator._hidden_sizes(), 10)
     if n_seeds < 2 * SEEDS_PER_THREAD or largest_product(sizes, estimator._batch_size(n)) >= PARALLEL_MACS:
         return 1
-    cores = os.cpu_count() or 1
-    cap = min(blas_threads() or cores, current_limit())
-    if cap < 2 or not machine_is_idle():
+    cap = min(blas_threads() or MAX_SEED_THREADS, current_limit())
+    if cap < 2:
         return 1
-    return max(1, min(cores, cap, MAX_SEED_THREADS, n_seeds // SEEDS_PER_THREAD))
+    return max(1, min(free_cores(), cap, MAX_SEED_THREADS, n_seeds // SEEDS_PER_THREAD))
 
 
 def _fit_groups(clones: list[BaseMLP], X: Any, y: Any, eval_set: tuple[Any, Any] | None,

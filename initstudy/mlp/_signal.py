@@ -12,7 +12,7 @@ from sklearn.utils.validation import validate_data
 
 from ..exceptions import ConfigError
 from ._base import BaseMLP
-from ._blas import largest_product, limit_blas, one_blas_thread, policy_for
+from .._blas import largest_product, limit_blas, one_blas_thread, policy_for
 from ._network import Layout, StackedNet, forward
 from ._params import validate_params
 

@@ -27,10 +27,9 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import ThreadpoolController
 
 from initstudy.exceptions import ConfigError, DivergenceWarning, unknown_name_error
-from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds
+from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds, one_blas_thread
 from initstudy.study._aggregates import AGGREGATES, default_penalty
 from initstudy.study._datasets import _check_features, _check_target
 from initstudy.study._records import EvaluationResult, SeedRecord
@@ -158,16 +157,6 @@ def _failed(seeds: Sequence[int], fold: _Fold, error: BaseException, seconds: fl
             for s in seeds]
 
 
-_CONTROLLER: list[ThreadpoolController] = []
-
-
-def _one_blas_thread() -> Any:
-    """Limit BLAS to one thread: scoring small validation sets with two threads is slower."""
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
 def _fit_stacked(
     estimator: Any, fold: _Fold, seeds: list[int], scorer: Scorer, callback: EpochCallback | None
 ) -> list[SeedRecord]:
@@ -181,7 +170,7 @@ def _fit_stacked(
     except DATA_ERRORS as e:
         return _failed(seeds, fold, e, (time.perf_counter() - start) / len(seeds))
     seconds = (time.perf_counter() - start) / len(seeds)
-    with _one_blas_thread():
+    with one_blas_thread():  # scoring small validation sets: one thread is faster
         return [_record(est, seed, fold, seconds, scorer) for est, seed in zip(fitted, seeds)]
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from initstudy.exceptions import ConfigError, InitStudyError, StorageError, unknown_name_error
+from initstudy.mlp import set_blas_threads
 from initstudy.searchspaces import get_space
 from initstudy.storage import (
     fail_stale_trials,
@@ -277,6 +278,7 @@ def _process_main(config: StudyConfig, study_name: str, n_target: int,
                   errors: Any) -> None:
     """Entry point of a worker process: run trials, report an InitStudyError by message."""
     code = 0
+    set_blas_threads(1)  # N workers use N cores: no BLAS or seed threads beyond their own
     try:
         with interrupts_raise(), threadpool_limits(1):
             storage = _storage(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -11,7 +12,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from initstudy.exceptions import ConfigError
 from initstudy.mlp import MLPClassifier, blas_threads, one_blas_thread, set_blas_threads
-from initstudy.mlp import _blas
+from initstudy import _blas
 
 
 def _threads() -> int:
@@ -36,11 +37,40 @@ def test_small_products_get_one_thread() -> None:
     assert _blas.policy_for(_blas.PARALLEL_MACS - 1) == 1
 
 
-@pytest.mark.parametrize(("load", "expected"), [(0.2, None), (10.0, 1)])
-def test_large_products_follow_the_load(monkeypatch: pytest.MonkeyPatch, load: float, expected: int | None) -> None:
+@pytest.mark.parametrize(("load", "own", "expected"), [(0.2, 0.0, None), (1.1, 1.0, None), (1.1, 0.0, 1),
+                                                       (10.0, 1.0, 1)])
+def test_large_products_follow_the_load_of_other_processes(monkeypatch: pytest.MonkeyPatch, load: float,
+                                                            own: float, expected: int | None) -> None:
     monkeypatch.setattr(_blas.os, "getloadavg", lambda: (load, load, load))
     monkeypatch.setattr(_blas.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_blas._MONITOR, "others", lambda: None)
+    monkeypatch.setattr(_blas._MONITOR, "own_rate", lambda: own)
     assert _blas.policy_for(_blas.PARALLEL_MACS) == expected
+
+
+@pytest.mark.parametrize(("measured", "expected"), [(None, 12), (0.2, 16), (1.6, 14)])
+def test_free_cores_prefer_the_measured_use(monkeypatch: pytest.MonkeyPatch, measured: float | None,
+                                            expected: int) -> None:
+    monkeypatch.setattr(_blas.os, "getloadavg", lambda: (5.2, 5.0, 5.0))
+    monkeypatch.setattr(_blas.os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(_blas._MONITOR, "others", lambda: measured)
+    monkeypatch.setattr(_blas._MONITOR, "own_rate", lambda: 1.0)
+    assert _blas.free_cores() == expected
+    assert _blas.policy_for(2**30) == (None if expected == 16 else expected)
+
+
+def test_load_monitor_measures_between_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_blas, "_MIN_INTERVAL", 0.05)
+    monitor = _blas._LoadMonitor()
+    start = time.monotonic()
+    while time.monotonic() - start < 0.2:
+        pass
+    busy = monitor.own_rate()
+    assert busy > 0.0
+    time.sleep(0.2)
+    others = monitor.others()
+    assert monitor.own_rate() < busy
+    assert others is None or 0.0 <= others <= (_blas.os.cpu_count() or 1) + 0.5
 
 
 def test_cap_from_function_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -98,16 +98,16 @@ def test_chunks_give_the_same_result(digits: tuple[np.ndarray, np.ndarray], monk
 def test_seed_threads_follow_load_and_cap(digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch,
                                           idle: bool, cap: int | None, limit: int, expected: int) -> None:
     X, _ = digits
-    monkeypatch.setattr(_seeds, "machine_is_idle", lambda: idle)
+    monkeypatch.setattr(_seeds, "free_cores", lambda: 2 if idle else 1)
     monkeypatch.setattr(_seeds, "blas_threads", lambda: cap)
     monkeypatch.setattr(_seeds, "current_limit", lambda: limit)
-    monkeypatch.setattr(_seeds.os, "cpu_count", lambda: 2)
     assert _seeds._seed_threads(MLPClassifier((16,)), X, 8) == expected
     assert _seeds._seed_threads(MLPClassifier((16,)), X, 3) == 1  # too few seeds to share
     assert _seeds._seed_threads(MLPClassifier((2048, 2048)), X, 8) == 1  # BLAS threads instead
 
 
-def test_seed_threads_give_the_same_result(digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_seed_threads_give_the_same_result(digits: tuple[np.ndarray, np.ndarray],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = digits
     estimator = MLPClassifier((8,), max_iter=3, early_stopping=True)
     monkeypatch.setattr(_seeds, "_seed_threads", lambda *args: 1)

@@ -327,6 +327,13 @@ CLI_CASES = [
             DataError, "as Parquet"),
     CliCase("unknown-file-type", _data_file(_csv("a,target\n1,0\n"), "data.xlsx"),
             DataError, "Cannot tell the format of dataset file"),
+    CliCase("unknown-scoring", _tiny_with("[seeds]", '[evaluation]\nscoring = "acuracy"\n\n[seeds]'),
+            ConfigError, "Unknown scoring 'acuracy'. Did you mean 'accuracy'?"),
+    CliCase("unknown-space-preset", _tiny_with('[space]\nname = "tiny"\n[space.params]\ninit = '
+                                               '["he_normal", "glorot_uniform", "lecun_normal"]\n'
+                                               'init_scale = {low = 0.5, high = 2.0, log = true}',
+                                               '[space]\npreset = "kears"'),
+            ConfigError, "Unknown search space 'kears'. Did you mean 'keras'?"),
     CliCase("not-a-url", lambda f: [str(write_config(f)), "--storage", "my results"],
             ConfigError, "my results"),
     CliCase("unreachable-postgres",
@@ -362,6 +369,21 @@ def test_cli_bad_input(case: CliCase, study_db: Path, tmp_path: Path,
     assert list_studies(study_db)["n_complete"].tolist() == [2]
 
 
+#: Cases that name their own storage (the rest run against ``--storage FILE``).
+_OWN_STORAGE = {"not-a-url", "unreachable-postgres"}
+
+
+@pytest.mark.parametrize("case", [c for c in CLI_CASES if c.id not in _OWN_STORAGE],
+                         ids=lambda c: c.id)
+def test_cli_bad_input_creates_no_database(case: CliCase, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A refused run leaves no new database file behind (nothing was stored, so none is made)."""
+    db = tmp_path / "new.db"
+    code, _, err = run_main(_storage_args(case, tmp_path, db), capsys)
+    assert code == 2, err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("new.db")) == []
+
+
 def test_the_table_has_at_least_30_distinct_inputs() -> None:
     ids = [("api", c.id) for c in API_CASES + WORKING_CASES] + [("cli", c.id) for c in CLI_CASES]
     assert len(ids) == len(set(ids)) and len(ids) >= 30
@@ -395,3 +417,15 @@ def test_study_name_with_quotes_spaces_and_unicode(tmp_path: Path,
     assert len(load_seed_runs(db, name)) == 3
     code, out, err = run_main(["studies", "--storage", str(db)], capsys)
     assert code == 0 and name in out
+
+
+@pytest.mark.parametrize("option", ["--html", "--markdown"])
+def test_cli_report_into_a_missing_folder(option: str, study_db: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """``initstudy report --html nowhere/r.html``: one line naming the path, no traceback."""
+    target = tmp_path / "nowhere" / "report.out"
+    before = stored_state(study_db)
+    code, _, err = run_main(["report", "tiny", "--storage", str(study_db), option, str(target),
+                             "--no-signal"], capsys)
+    assert_one_line_error(code, err, str(target.parent))
+    assert stored_state(study_db) == before

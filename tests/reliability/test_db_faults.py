@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +23,9 @@ from initstudy.storage import list_studies, load_seed_runs
 from reliability_helpers import (
     TINY_TOML,
     assert_one_line_error,
+    check_finished_study,
+    cli_command,
+    subprocess_env,
     run_cli,
     run_main,
     stored_state,
@@ -178,3 +183,55 @@ def test_a_silent_postgres_server_gives_an_error_within_10_s(
     assert elapsed < 10
     assert_one_line_error(code, err, "Cannot connect to the study database at postgresql://")
     assert "secret" not in err
+
+
+@pytest.mark.parametrize("name", ["ré'sul\"t s.db", "a#b.db", "50%.db", "q?mode=ro&x=1.db"])
+def test_database_file_names_with_odd_characters_work(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Spaces, quotes, unicode, and URL syntax (#, %, ?, &) in a path are part of the name."""
+    folder = tmp_path / "my studies"
+    folder.mkdir()
+    db = folder / name
+    code, _, err = run_main(["run", str(write_config(tmp_path)), "--storage", str(db),
+                             "--trials", "1", "--quiet"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
+        name
+    ]
+    code, out, err = run_main(["studies", "--storage", str(db)], capsys)
+    assert code == 0 and "tiny" in out, err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE")
+def test_a_full_disk_stops_the_run_cleanly_and_keeps_what_was_stored(tmp_path: Path) -> None:
+    """Files may not grow past a few KB more (``RLIMIT_FSIZE``: writes fail like a full disk).
+
+    Everything runs in subprocesses, as a user's commands do (this process opens the file
+    only between them).
+    """
+    import resource
+
+    db = tmp_path / "study.db"
+    args = ["run", str(write_config(tmp_path)), "--storage", str(db), "--quiet"]
+    assert run_cli([*args, "--trials", "2"], cwd=tmp_path).returncode == 0
+    rows_before = load_seed_runs(db, "tiny")
+    limit = db.stat().st_size + 8192
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    full = subprocess.run(cli_command(*args, "--trials", "40"), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, env=subprocess_env(),
+                          preexec_fn=small_disk)
+    assert_one_line_error(full.returncode, full.stderr, "study database")
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    connection.close()
+    after = load_seed_runs(db, "tiny")
+    kept = after.merge(rows_before, on=["trial_number", "seed", "fold", "run_key", "score"])
+    assert len(kept) == len(rows_before)  # every row stored before the fault is still there
+    again = run_cli([*args, "--trials", "40"], cwd=tmp_path, timeout=300)  # space again
+    assert again.returncode == 0, again.stderr
+    check_finished_study(f"sqlite:///{db}", "tiny", 40, 3)

@@ -6,18 +6,22 @@ The policy (measured on the 2-core development machine, see benchmarks/README.md
   threads cost more than they save there, and when other processes use the cores they spin
   waiting for each other (an orthogonal draw's 128 x 128 QR took 160 ms on two threads under
   load against 3 ms on one).
-- Larger products use every BLAS thread the process allows when the machine has idle cores at
-  the start of the fit or prediction (:func:`machine_is_idle`: one-minute load average below
-  the number of cores minus 0.5), else one thread.
+- Larger products use every BLAS thread the process allows when no other process uses the
+  cores at the start of the fit or prediction, else one per free core (:func:`free_cores`:
+  other processes' CPU use measured since the previous decision, or the one-minute load average
+  minus this process's own recent CPU use; 1 on a busy 2-core machine).
 - :func:`set_blas_threads` or the environment variable ``INITSTUDY_BLAS_THREADS`` caps every
   product (small ones still get one thread) and the seed threads of ``fit_seeds`` (which trains
-  groups of seeds in threads when all products are small and a core is idle). Parallel study
-  workers set it to 1, so N workers use N cores and never N times all of them. A limit set around the call with threadpoolctl
-  (``threadpool_limits(1)``) is respected too: "all threads" never raises the current limit.
+  groups of seeds in threads when all products are small and a core is free). Parallel study
+  workers set it to 1, so N workers use N cores and never N times all of them. A limit set
+  around the call with threadpoolctl (``threadpool_limits(1)``) is respected too: "all
+  threads" never raises the current limit.
 
 The limit is process-wide (it is BLAS's own setting), so trainings running at once in threads
 share it: while several are inside :func:`limit_blas`, the smallest requested count applies,
-and the original setting comes back when the last one leaves. Entering and leaving costs about
+and the original setting comes back when the last one leaves. (Observed with OpenBLAS 0.3.31:
+``set_num_threads`` called from a non-main thread did not show in ``get_num_threads``, so
+``fit_seeds`` takes the limit in the calling thread before starting its seed threads.) Entering and leaving costs about
 20 microseconds (one cached :class:`threadpoolctl.ThreadpoolController`), against several
 milliseconds for a fresh ``threadpool_limits`` context.
 """
@@ -25,19 +29,21 @@ milliseconds for a fresh ``threadpool_limits`` context.
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
-from ..exceptions import ConfigError
+from .exceptions import ConfigError
 
-__all__ = ["ENV_VAR", "PARALLEL_MACS", "blas_threads", "current_limit", "largest_product", "limit_blas",
-           "machine_is_idle", "one_blas_thread", "policy_for", "set_blas_threads"]
+__all__ = ["ENV_VAR", "PARALLEL_MACS", "blas_threads", "current_limit", "free_cores", "largest_product",
+           "limit_blas", "one_blas_thread", "policy_for", "set_blas_threads"]
 
 ENV_VAR = "INITSTUDY_BLAS_THREADS"
 """Environment variable read when :func:`set_blas_threads` was not called: a positive int cap."""
@@ -67,9 +73,9 @@ def set_blas_threads(n: int | None) -> int | None:
     Parameters
     ----------
     n : int or None
-        At most this many BLAS threads (1 for parallel worker processes); None restores the
-        default policy (``INITSTUDY_BLAS_THREADS`` if set, else all threads for large products
-        on an idle machine).
+        At most this many BLAS threads, and seed threads in ``fit_seeds`` (1 for parallel
+        worker processes); None restores the default policy (``INITSTUDY_BLAS_THREADS`` if
+        set, else one thread per free core for large products, see :func:`free_cores`).
 
     Returns
     -------
@@ -102,13 +108,79 @@ def blas_threads() -> int | None:
     return _check_threads(value, f"The environment variable {ENV_VAR}", text=True) if value else None
 
 
-def machine_is_idle() -> bool:
-    """Whether the one-minute load average leaves a core idle (below cores - 0.5)."""
+def _cpu_seconds() -> float | None:
+    """CPU seconds all cores spent busy since boot (``/proc/stat``); None where unavailable."""
     try:
-        load = os.getloadavg()[0]
-    except OSError:  # no load average on this platform: assume busy (one thread is safe)
-        return False
-    return load < (os.cpu_count() or 1) - 0.5
+        with open("/proc/stat", encoding="ascii") as f:
+            ticks = [float(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    if len(ticks) < 5:
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+
+
+class _LoadMonitor:
+    """How many cores other processes use: measured between calls, else the load average.
+
+    Between two calls at least :data:`_MIN_INTERVAL` and at most :data:`_LOAD_SECONDS` apart,
+    the machine's busy CPU time (``/proc/stat``) minus this process's own CPU time over the
+    interval gives the other processes' use directly (a study or benchmark fits repeatedly, so
+    this is the usual case). Otherwise it is the one-minute load average minus this process's
+    own recent CPU use, an exponential average with the load average's 60 s time constant
+    (CPU spent before the first call, e.g. imports, counts as a burst over one minute); the
+    load average lags, so this errs towards busy for about a minute after other work ends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wall, self._cpu, self._busy = time.monotonic(), time.process_time(), _cpu_seconds()
+        self._rate = min(self._cpu / _LOAD_SECONDS, float(os.cpu_count() or 1))
+        self._others: float | None = None
+
+    def own_rate(self) -> float:
+        """This process's recent CPU use in cores (exponential average)."""
+        with self._lock:
+            self._sample()
+            return self._rate
+
+    def others(self) -> float | None:
+        """Cores used by other processes, or None when only the load average can tell."""
+        with self._lock:
+            self._sample()
+            return self._others
+
+    def _sample(self) -> None:
+        wall, cpu, busy = time.monotonic(), time.process_time(), _cpu_seconds()
+        elapsed = wall - self._wall
+        if elapsed < _MIN_INTERVAL:
+            return
+        decay = math.exp(-elapsed / _LOAD_SECONDS)
+        self._rate = decay * self._rate + (1 - decay) * (cpu - self._cpu) / elapsed
+        fresh = busy is not None and self._busy is not None and elapsed <= _LOAD_SECONDS
+        self._others = max(0.0, (busy - self._busy) - (cpu - self._cpu)) / elapsed if fresh else None
+        self._wall, self._cpu, self._busy = wall, cpu, busy
+
+
+_LOAD_SECONDS = 60.0
+_MIN_INTERVAL = 1.0
+_MONITOR = _LoadMonitor()
+
+
+def free_cores() -> int:
+    """Cores this process may use now: all cores minus other processes' use, at least 1.
+
+    Other processes' use comes from :class:`_LoadMonitor`; a core counts as free when less
+    than half of it is used by others. Without ``/proc/stat`` or a load average, one core.
+    """
+    cores = os.cpu_count() or 1
+    others = _MONITOR.others()
+    if others is None:
+        try:
+            others = max(0.0, os.getloadavg()[0] - _MONITOR.own_rate())
+        except OSError:
+            return 1
+    return max(1, min(cores, math.floor(cores - others + 0.5)))
 
 
 def largest_product(sizes: tuple[int, ...], rows: int) -> int:
@@ -123,7 +195,9 @@ def policy_for(macs: int) -> int | None:
     cap = blas_threads()
     if cap is not None:
         return cap
-    return None if machine_is_idle() else 1
+    cores = os.cpu_count() or 1
+    free = free_cores()
+    return None if free >= cores else free
 
 
 def current_limit() -> int:
