@@ -61,7 +61,12 @@ def _header_problem(path: Path) -> str | None:
         return f"its header is damaged (page size {page_size})"
     declared_valid = header[92:96] == header[24:28]
     n_pages = int.from_bytes(header[28:32], "big")
-    if declared_valid and size < n_pages * page_size:
+    # A process killed during a WAL checkpoint can leave page 1 (with the new size) written
+    # before the pages that extend the file; the -wal file still holds them and SQLite
+    # completes the checkpoint on the next open, so the size is only checked without one.
+    wal = path.with_name(path.name + "-wal")
+    pending_wal = wal.exists() and wal.stat().st_size > 0
+    if declared_valid and not pending_wal and size < n_pages * page_size:
         return (
             f"it is truncated ({size} bytes, but its header declares {n_pages} pages of "
             f"{page_size} bytes = {n_pages * page_size} bytes)"
