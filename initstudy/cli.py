@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from initstudy import __version__
-from initstudy.exceptions import InitStudyError
+from initstudy.exceptions import ConfigError, InitStudyError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -156,18 +156,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     config = _run_config(args)
-    storage = resolve_storage(config.storage, heartbeat_interval=config.heartbeat_interval,
-                              grace_period=config.grace_period)  # opened once, for all below
-    _OPENED.append(storage)
+    storage = None  # opened by run_study after the data loaded (a refused run creates no file)
     if args.new:
+        storage = resolve_storage(config.storage, heartbeat_interval=config.heartbeat_interval,
+                                  grace_period=config.grace_period)
+        _OPENED.append(storage)
         config = config.replace(study_name=next_free_study_name(storage, config.study_name))
     try:
-        study = run_study(config.replace(storage=storage), progress=not args.quiet,
-                          resume=True if args.resume else None)
+        study = run_study(config if storage is None else config.replace(storage=storage),
+                          progress=not args.quiet, resume=True if args.resume else None)
     except Interrupted as e:
         print(f"\nStopped by {e}; every finished seed is saved. Resume with:\n  "
               f"{_resume_command(args.argv, config.study_name)}", file=sys.stderr)
         return 128 + e.signum
+    if storage is None:
+        storage = resolve_storage(study._storage)  # the storage run_study opened
+        _OPENED.append(storage)
     _report_run(study, config, storage)
     return 0
 
@@ -278,7 +282,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not chosen and not args.to_dashboard:
         print(reports.render_text(content))
     for name in chosen:
-        print(f"{name}: wrote {writers[name]()}")
+        try:
+            written = writers[name]()
+        except OSError as e:  # a missing or read-only folder: one line, not a traceback
+            raise ConfigError(f"Cannot write the {name} report to {getattr(args, name)!r}: "
+                              f"{e.strerror or e}.") from e
+        print(f"{name}: wrote {written}")
     if args.to_dashboard:
         uploaded = reports.publish_to_dashboard(content, artifact_dir=args.artifact_dir)
         print(f"dashboard: saved the note and {len(uploaded)} artifacts into {args.study!r}")

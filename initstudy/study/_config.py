@@ -85,6 +85,14 @@ def _check_int(name: str, value: Any, low: int, optional: bool = False) -> None:
         raise _fail(name, f"must be an integer >= {low}" + (" or None" if optional else ""), value)
 
 
+def _check_scoring(scoring: Any) -> None:
+    """A scoring given by name must be one of scikit-learn's scorer names."""
+    from sklearn.metrics import get_scorer_names
+
+    if isinstance(scoring, str) and scoring not in get_scorer_names():
+        raise unknown_name_error("scoring", scoring, get_scorer_names())
+
+
 def _check_choice(name: str, value: Any, choices: Any, instance_of: type) -> None:
     if isinstance(value, instance_of):
         return
@@ -210,6 +218,7 @@ class StudyConfig:
             raise _fail("objectives", "must start with 'score' and not repeat", self.objectives)
         if len(self.objectives) > 1 and self.pruner != "none":
             raise _fail("pruner", "must be 'none' in a multi-objective study", self.pruner)
+        _check_scoring(self.scoring)
         if self.penalty is not None and not isinstance(self.penalty, (int, float)):
             raise _fail("penalty", "must be a number or None", self.penalty)
         validation_key(self.validation, self.split_seed)

@@ -2,8 +2,9 @@
 
 A study is created (or loaded) once, by the launching process, before any worker starts:
 its record (dataset fingerprint and the settings that determine results) is registered in
-the storage, its objective is named for optuna-dashboard, and ``n_trials`` is kept as the
-study user attribute ``n_trials`` for ``initstudy worker``. Every (re)start fails the stale
+the storage, its objective is named for optuna-dashboard, and ``n_trials``,
+``heartbeat_interval`` and ``grace_period`` are kept as study user attributes for
+``initstudy worker``. Every (re)start fails the stale
 trials first, then the workers run (see :mod:`initstudy.study._worker`).
 
 ``jobs = N > 1`` starts N *processes* (spawned, started 0.5 s apart, BLAS limited to one
@@ -158,6 +159,8 @@ def _prepare(config: StudyConfig, storage: Any, dataset: Dataset, space: Any,
         pruner=make_pruner(config),
     )
     study.set_user_attr("n_trials", config.n_trials)
+    study.set_user_attr("heartbeat_interval", config.heartbeat_interval)  # for run_worker
+    study.set_user_attr("grace_period", config.grace_period)
     with warnings.catch_warnings():  # what optuna-dashboard shows as the objective's name
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(objective_names(config, dataset.task))
@@ -200,9 +203,9 @@ def run_study(
         On SIGINT/SIGTERM, after the finished seeds were stored and the running trial's
         parameters queued again; running the same command resumes.
     """
-    storage = _storage(config)
-    dataset = _load_data(config)
+    dataset = _load_data(config)  # data and space first: a refused run creates no database
     space = get_space(config.space)
+    storage = _storage(config)
     study = _prepare(config, storage, dataset, space, resume)
     fail_stale_trials(storage, study.study_name)
     n_target = _target(config, space, study)
@@ -252,6 +255,9 @@ def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress =
     rdb = resolve_storage(storage)
     record = load_study_record(rdb, study_name)
     loaded = optuna.load_study(study_name=study_name, storage=rdb)
+    for setting in ("heartbeat_interval", "grace_period"):  # beat as the launcher expects
+        if setting in loaded.user_attrs:
+            setattr(rdb, setting, int(loaded.user_attrs[setting]))
     config = StudyConfig.from_dict(record["config"]).replace(
         storage=rdb, study_name=study_name, n_trials=int(loaded.user_attrs.get("n_trials", 1)),
     )

@@ -28,9 +28,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
+import sqlalchemy as sa
 from optuna.trial import TrialState
 
-from initstudy.storage import fail_stale_trials, trial_heartbeat
+from initstudy.exceptions import StorageError
+from initstudy.storage import display_url, fail_stale_trials, trial_heartbeat
 from initstudy.study._objective import EvaluationFailedError, Objective
 from initstudy.study._progress import NullProgress
 
@@ -135,9 +137,10 @@ def _run_trial(
     study: optuna.Study, objective: Objective, storage: Any, n_trials: int, counts: TrialCounts,
     progress: NullProgress | None = None,
 ) -> str:
-    """Ask, run and tell one trial; returns "complete", "pruned", "failed" or "surplus"."""
+    """Ask, run and tell one trial; returns "complete", "pruned", "failed", "surplus" or
+    "stale" (another process failed the trial as dead while it ran; it is queued again)."""
     outcome, trial, value = _ask_run_tell(study, objective, storage, n_trials, counts)
-    if progress is not None and outcome != "surplus":
+    if progress is not None and outcome not in ("surplus", "stale"):
         shown = value[0] if isinstance(value, (tuple, list)) else value
         progress.trial_finished(trial.number, outcome, trial.params, shown)
     return outcome
@@ -163,6 +166,8 @@ def _ask_run_tell(
     except EvaluationFailedError as e:
         _tell_failed(study, trial, str(e))
         return "failed", trial, None
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return "stale", trial, None  # failed as dead by another process and queued again
     except KeyboardInterrupt:
         study.enqueue_trial(trial.params, user_attrs={"requeued_from": trial.number})
         _tell_failed(study, trial, "interrupted; its parameters were queued again")
@@ -170,8 +175,21 @@ def _ask_run_tell(
     except BaseException as e:
         _tell_failed(study, trial, f"{type(e).__name__}: {e}")
         raise
-    study.tell(trial, value)
+    try:
+        study.tell(trial, value)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return "stale", trial, None
     return "complete", trial, value
+
+
+def _write_failure(storage: Any, error: BaseException) -> StorageError:
+    """The error for a database that failed under a running study (e.g. a full disk)."""
+    cause = error.__cause__ if error.__cause__ is not None else error
+    reason = " ".join(str(getattr(cause, "orig", None) or cause).split())
+    return StorageError(
+        f"Cannot write to the study database at {display_url(storage.url)}: {reason} (is the "
+        "disk full?). Every finished seed is saved; run the same command again to resume."
+    )
 
 
 def work(
@@ -219,7 +237,10 @@ def work(
         if counts.live >= n_trials and counts.waiting == 0:
             time.sleep(_POLL_SECONDS)  # the last trials run in other workers
             continue
-        outcome = _run_trial(study, objective, storage, n_trials, counts, progress)
+        try:
+            outcome = _run_trial(study, objective, storage, n_trials, counts, progress)
+        except (optuna.exceptions.StorageInternalError, sa.exc.SQLAlchemyError) as e:
+            raise _write_failure(storage, e) from e
         failures = failures + [outcome] if outcome == "failed" else []
         if len(failures) >= MAX_CONSECUTIVE_FAILURES:
             last = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))[-1]
