@@ -19,7 +19,9 @@ the trial is failed, and the interrupt propagates.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -75,10 +77,23 @@ def interrupts_raise() -> Iterator[None]:
         signal.signal(signal.SIGTERM, _ignore_signal)
         raise Interrupted(signum)
 
+    def unraisable(info: Any) -> None:
+        # The signal landed in a finalizer or weakref callback, where Python can only print the
+        # exception and go on: raise it again, from ordinary code, through the handler.
+        if isinstance(info.exc_value, Interrupted) and threading.current_thread() is threading.main_thread():
+            # Only this signal raises again (a later, different one stays ignored, as after any
+            # first signal); sent from another thread, the handler runs after this hook returns.
+            signal.signal(info.exc_value.signum, handler)
+            threading.Timer(0.01, os.kill, (os.getpid(), info.exc_value.signum)).start()
+            return
+        previous_hook(info)
+
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for signum, old in previous.items():
             signal.signal(signum, old)
 
