@@ -279,6 +279,9 @@ def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress =
     return study
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _process_main(config: StudyConfig, study_name: str, n_target: int,
                   deadline_wall: float | None, worker: int, n_existing: int,
                   errors: Any) -> None:
@@ -287,6 +290,9 @@ def _process_main(config: StudyConfig, study_name: str, n_target: int,
     set_blas_threads(1)  # N workers use N cores: no BLAS or seed threads beyond their own
     try:
         with interrupts_raise(), threadpool_limits(1):
+            # Started with SIGINT/SIGTERM blocked (see _start_worker): a signal that came while
+            # the interpreter booted is delivered now, to our handler, not as a traceback.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             storage = _storage(config)
             space = get_space(config.space)
             study = optuna.load_study(study_name=study_name, storage=storage,
@@ -323,7 +329,13 @@ def _run_processes(config: StudyConfig, study_name: str, n_target: int,
                 target=_process_main, name=f"initstudy-worker-{worker}",
                 args=(config, study_name, n_target, deadline_wall, worker, n_existing, errors),
             )
-            process.start()
+            # Blocked signals are inherited through spawn's exec: the worker unblocks them once
+            # its handler is installed, so a Ctrl-C during its start-up is not a traceback.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+            try:
+                process.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             processes.append(process)
             _watch(study, bars, processes, _STAGGER_SECONDS)
         while any(p.is_alive() for p in processes):
