@@ -17,7 +17,7 @@ from ._objective import EvaluationFailedError, Objective
 from ._records import EvaluationResult, SeedRecord
 from ._run import make_pruner, make_sampler, run_study, run_worker
 from ._search_cv import InitSearchCV
-from ._worker import Interrupted
+from ._interrupts import Interrupted
 
 __all__ = [
     "AGGREGATES",

@@ -42,7 +42,8 @@ from initstudy.study._config import OBJECTIVES, StudyConfig
 from initstudy.study._datasets import Dataset, load_dataset
 from initstudy.study._objective import Objective, objective_names
 from initstudy.study._progress import NullProgress, make_progress
-from initstudy.study._worker import Interrupted, count_trials, interrupts_raise, work
+from initstudy.study._interrupts import Interrupted, interrupts_raise
+from initstudy.study._worker import count_trials, work
 
 __all__ = ["make_pruner", "make_sampler", "run_study", "run_worker"]
 

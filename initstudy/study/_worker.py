@@ -11,21 +11,16 @@ trial's rank: a trial with ``n_trials`` live trials numbered before it lost a ra
 another worker and is failed at once (user attribute ``surplus``), so any number of workers
 finish with exactly ``n_trials`` finished trials.
 
-Interrupts. SIGINT and SIGTERM raise :class:`Interrupted` in the main thread; the running
-trial's parameters are queued again (its finished seeds are stored and reused on resume),
-the trial is failed, and the interrupt propagates.
+Interrupts. SIGINT and SIGTERM raise :class:`Interrupted` in the main thread, never inside a
+database call (see ``_interrupts``); the running trial's parameters are queued again (its
+finished seeds are stored and reused on resume), the trial is failed, and the interrupt
+propagates.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import sys
-import threading
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +30,7 @@ from optuna.trial import TrialState
 
 from initstudy.exceptions import StorageError
 from initstudy.storage import display_url, fail_stale_trials, trial_heartbeat
+from initstudy.study._interrupts import Interrupted, interrupts_raise
 from initstudy.study._objective import EvaluationFailedError, Objective
 from initstudy.study._progress import NullProgress
 
@@ -45,57 +41,6 @@ MAX_CONSECUTIVE_FAILURES = 5
 _POLL_SECONDS = 1.0
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 _LIVE = (*_FINISHED, TrialState.RUNNING, TrialState.WAITING)
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived; ``signum`` says which (exit code ``128 + signum``)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def _ignore_signal(signum: int, frame: Any) -> None:
-    """A signal after the first one: nothing to do, the cleanup is already running."""
-
-
-@contextlib.contextmanager
-def interrupts_raise() -> Iterator[None]:
-    """While the block runs, SIGINT/SIGTERM raise :class:`Interrupted` once (main thread only).
-
-    After the first signal both go to a handler that does nothing, so the cleanup (queueing
-    the trial again, failing it) is not cut short by a second Ctrl-C or a forwarded SIGTERM.
-    (Not ``SIG_IGN``: a signal already pending at C level would then make CPython raise
-    ``OSError: Signal 15 ignored due to race condition`` from whatever code runs.)
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        signal.signal(signal.SIGINT, _ignore_signal)
-        signal.signal(signal.SIGTERM, _ignore_signal)
-        raise Interrupted(signum)
-
-    def unraisable(info: Any) -> None:
-        # The signal landed in a finalizer or weakref callback, where Python can only print the
-        # exception and go on: raise it again, from ordinary code, through the handler.
-        if isinstance(info.exc_value, Interrupted) and threading.current_thread() is threading.main_thread():
-            # Only this signal raises again (a later, different one stays ignored, as after any
-            # first signal); sent from another thread, the handler runs after this hook returns.
-            signal.signal(info.exc_value.signum, handler)
-            threading.Timer(0.01, os.kill, (os.getpid(), info.exc_value.signum)).start()
-            return
-        previous_hook(info)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
-    try:
-        yield
-    finally:
-        sys.unraisablehook = previous_hook
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 @dataclass(frozen=True)
@@ -143,6 +88,17 @@ def _is_surplus(
     return sum(t.number < trial.number for t in live) >= n_trials
 
 
+def _drop_pooled_connections(storage: Any) -> None:
+    """Close the storage's pooled connections before the interrupt's cleanup writes.
+
+    A signal that lands inside a query leaves that query's cursor half read, kept alive by the
+    traceback; its connection goes back to the pool pinned to an old SQLite snapshot, and
+    SQLite refuses that connection's next write at once ("database is locked"). The cleanup
+    then opens fresh connections.
+    """
+    storage.engine.dispose()
+
+
 def _tell_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
     trial.set_user_attr("error", reason)
     study.tell(trial, state=TrialState.FAIL)
@@ -184,6 +140,7 @@ def _ask_run_tell(
     except optuna.exceptions.UpdateFinishedTrialError:
         return "stale", trial, None  # failed as dead by another process and queued again
     except KeyboardInterrupt:
+        _drop_pooled_connections(storage)
         study.enqueue_trial(trial.params, user_attrs={"requeued_from": trial.number})
         _tell_failed(study, trial, "interrupted; its parameters were queued again")
         raise

@@ -196,8 +196,9 @@ def test_interrupt_stops_cleanly_and_says_how_to_resume(
         time.sleep(0.1)
     time.sleep(1.0)
     os.kill(process.pid, signum)
-    assert process.wait(timeout=60) == code
+    returncode = process.wait(timeout=60)
     err = log.read_text()
+    assert returncode == code, err
     assert "every finished seed is saved" in err and "Traceback" not in err
     assert f"initstudy run {path} --storage {url} --quiet --study-name tiny" in err
 

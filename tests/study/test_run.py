@@ -250,3 +250,33 @@ def test_a_trial_orphaned_before_its_first_heartbeat_is_failed_and_retried(
     assert sum(s == "COMPLETE" for s in states.values()) == 2
     retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == orphan.number]
     assert len(retried) == 1 and retried[0].state.name == "COMPLETE"
+
+
+class _InterruptInsideQuery(NullProgress):
+    """Raises SIGINT's Interrupted while a storage query is half read, as a Ctrl-C can.
+
+    The half-read cursor stays alive (a traceback's frames keep it) and pins its pooled
+    connection to an old snapshot, on which SQLite refuses writes ("database is locked").
+    """
+
+    def __init__(self, storage: Any) -> None:
+        self.storage, self.kept = storage, []
+
+    def seeds_done(self, count: int) -> None:
+        with self.storage.engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT * FROM trials")
+            rows.fetchone()
+            self.kept.append(rows)
+        raise Interrupted(signal.SIGINT)
+
+
+def test_an_interrupt_inside_a_query_still_requeues_the_trial(sqlite_url: str) -> None:
+    from initstudy.storage import resolve_storage
+
+    storage = resolve_storage(sqlite_url)
+    run_study(tiny_config(sqlite_url, n_trials=1, seed_batch=1))  # a row to read
+    config = tiny_config(sqlite_url, n_trials=2, seed_batch=1).replace(storage=storage)
+    with pytest.raises(Interrupted):
+        run_study(config, progress=_InterruptInsideQuery(storage))
+    study = optuna.load_study(study_name="tiny", storage=sqlite_url)
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "FAIL", "WAITING"]
