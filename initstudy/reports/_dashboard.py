@@ -24,6 +24,7 @@ from initstudy.reports._content import PLOTS, collect, objective_name, plot_note
 from initstudy.reports._html import render_html
 from initstudy.reports._markdown import note_markdown
 from initstudy.reports._png import save_png
+from initstudy.reports._stop import stop_between_requests
 
 __all__ = [
     "LOCAL_HOSTS",
@@ -260,4 +261,5 @@ def run_dashboard(
     print(
         f"optuna-dashboard on {where} (artifacts: {folder or 'none'}; Ctrl-C stops it)", flush=True
     )
-    run_server(rdb, host=host, port=port, artifact_store=store)
+    with stop_between_requests():  # wsgiref swallows a Ctrl-C that lands inside a request
+        run_server(rdb, host=host, port=port, artifact_store=store)

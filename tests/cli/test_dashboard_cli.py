@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 
 import optuna
+import pytest
 
 from initstudy.cli import main
 
@@ -49,34 +52,60 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float = 120.0) -> di
     raise AssertionError(f"the dashboard did not answer at {url} within {timeout} s")
 
 
-def test_dashboard_command_serves_the_study(tmp_path):
+def _start_dashboard(tmp_path) -> tuple[subprocess.Popen, int]:
     url = f"sqlite:///{tmp_path}/s.db"
     study = optuna.create_study(study_name="served", storage=url)
     study.add_trial(optuna.trial.create_trial(value=0.5, user_attrs={"mean": 0.5}))
     port = _free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "initstudy.cli",
-        "dashboard",
-        "--storage",
-        url,
-        "--port",
-        str(port),
-    ]
+    cmd = [sys.executable, "-m", "initstudy.cli", "dashboard", "--storage", url,
+           "--port", str(port)]
     process = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
     )
+    return process, port
+
+
+def _stop(process: subprocess.Popen, signum: int) -> tuple[str, str]:
+    process.send_signal(signum)
+    try:
+        return process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        raise AssertionError(f"the dashboard did not stop within 60 s of a signal:\n{err}")
+
+
+def test_dashboard_command_serves_the_study(tmp_path):
+    process, port = _start_dashboard(tmp_path)
     try:
         studies = _wait_for(f"http://127.0.0.1:{port}/api/studies", process)
         assert [s["study_name"] for s in studies["study_summaries"]] == ["served"]
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            out, err = process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
+        out, err = _stop(process, signal.SIGINT)
     assert process.returncode == 0, err
     assert f"http://127.0.0.1:{port}/" in out and "Dashboard stopped" in err
     assert (tmp_path / "s_artifacts").is_dir()  # the artifact store beside the database
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_requests_still_stops_the_dashboard(tmp_path, signum):
+    """wsgiref swallows a KeyboardInterrupt raised inside a request; the signal must wait."""
+    process, port = _start_dashboard(tmp_path)
+    api = f"http://127.0.0.1:{port}/api/studies"
+    _wait_for(api, process)
+    busy = threading.Event()
+
+    def request_without_pause() -> None:
+        while not busy.is_set():
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(api, timeout=5).read()
+
+    client = threading.Thread(target=request_without_pause)
+    client.start()
+    try:
+        time.sleep(0.5)
+        out, err = _stop(process, signum)
+    finally:
+        busy.set()
+        client.join()
+    assert process.returncode == 0 and "Dashboard stopped" in err, err
