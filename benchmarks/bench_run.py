@@ -12,8 +12,8 @@ overhead into:
 - setup: opening the storage, creating the study, registering its record, loading the data;
 - sampler: ``study.ask()`` and the space's ``suggest`` (TPE, and the new trial's rows);
 - storage: everything else that talks to the database during the trials (``tell``,
-  intermediate values, user attributes, seed rows and their cache lookup, heartbeats, trial
-  counts, stale-trial checks);
+  intermediate values and user attributes (one transaction per trial), seed rows and their
+  cache lookup, heartbeats, trial counts, stale-trial checks);
 - scoring: scoring the validation sets, splitting and preprocessing;
 - summary: the final ranking printed by ``initstudy run``;
 - exit: from the end of ``main`` until the process is gone (closing the database);
@@ -110,7 +110,7 @@ def _install_timers() -> None:
 
     from initstudy import cli, storage
     from initstudy.searchspaces import SearchSpace
-    from initstudy.study import _cache, _evaluate, _run, _worker
+    from initstudy.study import _cache, _evaluate, _objective, _run, _worker
 
     for name in ("_storage", "_prepare", "_load_data"):
         _patch(_run, name, "setup")
@@ -126,7 +126,8 @@ def _install_timers() -> None:
     for name in ("count_trials", "fail_stale_trials", "_is_surplus"):
         _patch(_worker, name, "storage")
     _patch(_worker, "trial_heartbeat", "storage", context=True)
-    for name in ("_record", "_prepare_folds", "make_splits"):
+    _patch(_objective, "write_trial_results", "storage")
+    for name in ("_record", "_prepare_folds", "make_splits", "score_seeds"):
         _patch(_evaluate, name, "scoring")
     _patch(cli, "_report_run", "summary")
 

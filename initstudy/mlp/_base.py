@@ -217,7 +217,10 @@ class BaseMLP(BaseEstimator):
                 f"{self.n_iter_}); it has no usable weights to predict with. Lower init_scale or "
                 "learning_rate_init, or treat the fit as failed (diverged_ is True)."
             )
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self._forward64(validate_data(self, X, reset=False, dtype=np.float64))
+
+    def _forward64(self, X: np.ndarray) -> np.ndarray:
+        """The output on validated float64 ``X``, computed in float64."""
         coefs = [np.asarray(c, dtype=np.float64) for c in self.coefs_]
         intercepts = [np.asarray(b, dtype=np.float64) for b in self.intercepts_]
         sizes = (X.shape[1], *(c.shape[1] for c in coefs))

@@ -198,7 +198,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         ndarray of shape (n_samples,)
         """
-        out = self._output(X)
+        return self._predict_output(self._output(X))
+
+    def _predict_output(self, out: np.ndarray) -> np.ndarray:
         index = (out[:, 0] > 0.5).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
         return self.classes_[index]
 
@@ -295,7 +297,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        out = self._output(X)
+        return self._predict_output(self._output(X))
+
+    def _predict_output(self, out: np.ndarray) -> np.ndarray:
         return out[:, 0] if getattr(self, "_y_ndim", 1) == 1 else out
 
 

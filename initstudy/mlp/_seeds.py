@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import ConfigError
 from ._base import BaseMLP, fit_stack, warn_outcomes
 from .._blas import PARALLEL_MACS, blas_threads, current_limit, free_cores, largest_product, one_blas_thread
 from ._engine import SeedRun
 
-__all__ = ["MAX_SEED_THREADS", "SEEDS_PER_THREAD", "STACK_BYTES", "fit_seeds"]
+__all__ = ["MAX_SEED_THREADS", "SEEDS_PER_THREAD", "STACK_BYTES", "fit_seeds", "score_seeds"]
 
 SEEDS_PER_THREAD = 2
 """Seed threads get at least this many seeds each (fewer do not pay for the thread)."""
@@ -159,3 +161,41 @@ def _fit_groups(clones: list[BaseMLP], X: Any, y: Any, eval_set: tuple[Any, Any]
     with one_blas_thread(), ThreadPoolExecutor(threads, thread_name_prefix="initstudy-seeds") as pool:
         futures = [pool.submit(fit_group, g) for g in groups]
         return [run for f in futures for run in f.result()]
+
+
+def score_seeds(estimators: Sequence[BaseMLP], X: Any, y: Any) -> np.ndarray:
+    """Each fitted estimator's ``score(X, y)``, with ``X`` validated once; NaN if it diverged.
+
+    The same numbers as ``[est.score(X, y) for est in estimators]`` (accuracy from the
+    predicted labels; R^2 through scikit-learn's ``r2_score``) for estimators fitted on the
+    same features, e.g. the output of :func:`fit_seeds`, at a fraction of the cost: the
+    input checks and the metric's own checks run once, not once per seed.
+
+    Parameters
+    ----------
+    estimators : sequence of fitted MLPClassifier or MLPRegressor
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) (or (n_samples, n_outputs) for a regressor)
+
+    Returns
+    -------
+    ndarray of shape (len(estimators),)
+    """
+    if not estimators:
+        return np.empty(0)
+    template = estimators[0]
+    check_is_fitted(template, "coefs_")
+    X = validate_data(template, X, reset=False, dtype=np.float64)
+    y = np.asarray(y)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}; they must match.")
+    scores = np.full(len(estimators), np.nan)
+    for i, est in enumerate(estimators):
+        if est.diverged_:
+            continue
+        predicted = est._predict_output(est._forward64(X))
+        if est._is_classifier():
+            scores[i] = float(np.mean(predicted == y.ravel()))
+        else:
+            scores[i] = float(r2_score(y, predicted))
+    return scores

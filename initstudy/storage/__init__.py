@@ -18,6 +18,7 @@ from ._records import (
 )
 from ._resolve import DEFAULT_URL, StorageLike, display_url, resolve_storage
 from ._stale import fail_stale_trials, trial_heartbeat
+from ._trial_results import trial_id, write_trial_results
 from ._studies import (
     STUDY_COLUMNS,
     delete_study_data,
@@ -48,4 +49,6 @@ __all__ = [
     "resolve_storage",
     "save_seed_runs",
     "trial_heartbeat",
+    "trial_id",
+    "write_trial_results",
 ]

@@ -17,6 +17,7 @@ from ..exceptions import ConfigError, StorageError, unknown_name_error
 from ._models import database_errors
 from ._resolve import StorageLike, display_url, opened
 from ._studies import study_names
+from ._trial_results import trial_id as id_of_trial
 
 __all__ = ["fail_stale_trials", "trial_heartbeat"]
 
@@ -124,8 +125,8 @@ def trial_heartbeat(storage: StorageLike, trial: optuna.Trial) -> Iterator[None]
 
     ``Study.optimize`` records heartbeats itself; ask/tell does not, and a RUNNING trial with
     no heartbeat is failed by :func:`fail_stale_trials` once its grace period has passed.
-    Wrap the work of an asked trial in this context manager (one heartbeat at once, then every
-    ``heartbeat_interval`` seconds from a daemon thread). A storage without heartbeats does
+    Wrap the work of an asked trial in this context manager (heartbeats from a daemon thread:
+    one at once, then every ``heartbeat_interval`` seconds). A storage without heartbeats does
     nothing.
 
     Parameters
@@ -140,12 +141,10 @@ def trial_heartbeat(storage: StorageLike, trial: optuna.Trial) -> Iterator[None]
         if interval is None:
             yield
             return
-        study_id = rdb.get_study_id_from_name(trial.study.study_name)
-        trial_id = rdb.get_trial_id_from_study_id_trial_number(study_id, trial.number)
-        rdb.record_heartbeat(trial_id)
         stop = threading.Event()
         thread = threading.Thread(
-            target=_beat, args=(rdb, trial_id, interval, stop), name="heartbeat", daemon=True
+            target=_beat, args=(rdb, id_of_trial(rdb, trial), interval, stop), name="heartbeat",
+            daemon=True,
         )
         thread.start()
         try:
@@ -156,8 +155,12 @@ def trial_heartbeat(storage: StorageLike, trial: optuna.Trial) -> Iterator[None]
 
 
 def _beat(rdb: RDBStorage, trial_id: int, interval: float, stop: threading.Event) -> None:
-    """Heartbeat loop of :func:`trial_heartbeat` (a failed beat is retried next interval)."""
-    while not stop.wait(interval):
+    """Heartbeat loop of :func:`trial_heartbeat`: a beat at once, then one per interval (a
+    failed beat is retried next interval). The first beat is here, not in the caller, so
+    that its write overlaps the trial's training."""
+    wait = 0.0
+    while not stop.wait(wait):
+        wait = interval
         try:
             rdb.record_heartbeat(trial_id)
         except (sa.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):

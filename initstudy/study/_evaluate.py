@@ -29,7 +29,7 @@ from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.preprocessing import StandardScaler
 
 from initstudy.exceptions import ConfigError, DivergenceWarning, unknown_name_error
-from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds, one_blas_thread
+from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds, one_blas_thread, score_seeds
 from initstudy.study._aggregates import AGGREGATES, default_penalty
 from initstudy.study._datasets import _check_features, _check_target
 from initstudy.study._records import EvaluationResult, SeedRecord
@@ -68,10 +68,15 @@ class _Fold:
     y_val: np.ndarray
 
 
+def _estimator_score(est: Any, X: np.ndarray, y: np.ndarray) -> float:
+    """The estimator's own ``score`` (the default scoring)."""
+    return float(est.score(X, y))
+
+
 def _make_scorer(scoring: str | Callable[..., float] | None) -> Scorer:
     """The score function: the estimator's own ``score``, a scorer name, or a callable."""
     if scoring is None:
-        return lambda est, X, y: float(est.score(X, y))
+        return _estimator_score
     if callable(scoring):
         return lambda est, X, y: float(scoring(est, X, y))
     if scoring not in get_scorer_names():
@@ -128,20 +133,23 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _record(est: Any, seed: int, fold: _Fold, seconds: float, scorer: Scorer) -> SeedRecord:
-    """Score one fitted estimator into a record."""
+def _record(est: Any, seed: int, fold: _Fold, seconds: float, scorer: Scorer,
+            score: float | None = None) -> SeedRecord:
+    """Score one fitted estimator into a record (``score``: already computed)."""
     loss = _finite_curve(getattr(est, "loss_curve_", None))
     diverged = bool(getattr(est, "diverged_", False)) or not all(map(math.isfinite, loss))
-    score, error = math.nan, None
-    if not diverged:
+    value, error = math.nan, None
+    if not diverged and score is not None:
+        value = score
+    elif not diverged:
         try:
-            score = scorer(est, fold.X_val, fold.y_val)
+            value = scorer(est, fold.X_val, fold.y_val)
         except DATA_ERRORS as e:
             error = _error_text(e)
     return SeedRecord(
         seed=seed,
         fold=fold.index,
-        score=score,
+        score=value,
         loss_curve=loss,
         eval_curve=_finite_curve(getattr(est, "eval_scores_", None)),
         n_iter=int(getattr(est, "n_iter_", 0) or 0),
@@ -171,7 +179,14 @@ def _fit_stacked(
         return _failed(seeds, fold, e, (time.perf_counter() - start) / len(seeds))
     seconds = (time.perf_counter() - start) / len(seeds)
     with one_blas_thread():  # scoring small validation sets: one thread is faster
-        return [_record(est, seed, fold, seconds, scorer) for est, seed in zip(fitted, seeds)]
+        scores: list[float | None] = [None] * len(fitted)
+        if scorer is _estimator_score:  # the default: every seed's score() in one call
+            try:
+                scores = list(score_seeds(fitted, fold.X_val, fold.y_val))
+            except DATA_ERRORS:
+                pass  # scored one by one below, each error recorded with its seed
+        return [_record(est, seed, fold, seconds, scorer, score)
+                for est, seed, score in zip(fitted, seeds, scores)]
 
 
 def _fit_clones(

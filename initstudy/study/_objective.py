@@ -26,6 +26,7 @@ import numpy as np
 import optuna
 
 from initstudy.exceptions import InitStudyError
+from initstudy.storage import trial_id, write_trial_results
 from initstudy.study._aggregates import default_penalty
 from initstudy.study._cache import StorageSeedCache, estimator_key_params
 from initstudy.study._config import StudyConfig
@@ -167,6 +168,9 @@ class _TrialRun:
         self.cache = cache
         self.records: list[SeedRecord] = []
         self.pruned_at: int | None = None
+        #: Per-seed scores not yet stored (without a pruner they are written with the user
+        #: attributes, in one transaction; a pruner needs each one reported at once).
+        self.unreported: dict[int, float] = {}
 
     def _partial(self) -> EvaluationResult:
         seeds = tuple(dict.fromkeys(r.seed for r in self.records))
@@ -195,14 +199,21 @@ class _TrialRun:
         new = list(dict.fromkeys(r.seed for r in records))
         scores = dict(zip(partial.seeds, partial.seed_scores()))
         for seed in new:
-            self.trial.report(float(scores[seed]), index[seed])
-        if self.objective.seed_mode and self.trial.should_prune():
-            self._set_attrs(partial)
-            raise optuna.TrialPruned(f"pruned after {len(partial.seeds)} seeds")
+            self.unreported[index[seed]] = float(scores[seed])
+        if self.objective.seed_mode:
+            for step, score in self.unreported.items():
+                self.trial.report(score, step)
+            self.unreported.clear()
+            if self.trial.should_prune():
+                self._set_attrs(partial)
+                raise optuna.TrialPruned(f"pruned after {len(partial.seeds)} seeds")
 
     def _set_attrs(self, result: EvaluationResult) -> None:
-        for key, value in result.user_attrs().items():
-            self.trial.set_user_attr(key, value)
+        """Store the user attributes and the unreported scores, in one transaction."""
+        storage = self.objective.storage
+        write_trial_results(storage, trial_id(storage, self.trial),
+                            intermediate_values=self.unreported, user_attrs=result.user_attrs())
+        self.unreported.clear()
 
     def finish(self, result: EvaluationResult) -> None:
         """Store the attributes; raise for a pruned or entirely failed trial."""

@@ -9,7 +9,7 @@ import pytest
 from sklearn.base import clone
 
 from initstudy.exceptions import ConfigError, DivergenceWarning
-from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds
+from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds, score_seeds
 from initstudy.mlp import _seeds
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -143,3 +143,33 @@ def test_concurrent_fits_in_threads_agree(digits: tuple[np.ndarray, np.ndarray])
     for a, b in zip(alone, threaded):
         assert_same_fit(a, b, X)
 
+
+
+@pytest.mark.parametrize("classes", [2, 10])
+def test_score_seeds_equals_each_seeds_score(digits: tuple[np.ndarray, np.ndarray], classes: int) -> None:
+    X, y = digits
+    y = np.array(["abcdefghij"[v % classes] for v in y])  # string labels
+    fits = fit_seeds(MLPClassifier((8,), max_iter=5), X[:-60], y[:-60], seeds=[0, 1, 2])
+    expected = [est.score(X[-60:], y[-60:]) for est in fits]
+    assert score_seeds(fits, X[-60:], y[-60:]).tolist() == expected
+
+
+def test_score_seeds_gives_r2_and_nan_for_a_diverged_seed(regression: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = regression
+    estimator = MLPRegressor((16,), solver="sgd", learning_rate_init=0.05, init_scale=6.0, max_iter=10)
+    with pytest.warns(DivergenceWarning):
+        fits = fit_seeds(estimator, X, y, seeds=range(8))
+    scores = score_seeds(fits, X, y)
+    assert [np.isnan(s) for s in scores] == [f.diverged_ for f in fits]
+    assert [s for s, f in zip(scores, fits) if not f.diverged_] == [
+        f.score(X, y) for f in fits if not f.diverged_]
+
+
+def test_score_seeds_checks_its_input(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = digits
+    fits = fit_seeds(MLPClassifier((8,), max_iter=2), X, y, seeds=[0])
+    with pytest.raises(ValueError, match="features"):
+        score_seeds(fits, X[:, :10], y)
+    with pytest.raises(ValueError, match="samples"):
+        score_seeds(fits, X, y[:-1])
+    assert score_seeds([], X, y).shape == (0,)

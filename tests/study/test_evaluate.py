@@ -265,3 +265,16 @@ def test_prepared_folds_give_what_evaluate_gives_every_time(
         assert [r.score for r in again.records] == [r.score for r in fresh.records]
         assert [r.loss_curve for r in again.records] == [r.loss_curve for r in fresh.records]
     assert all(np.array_equal(b, f.X_train) for b, f in zip(before, folds))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_default_score_is_each_seeds_own_score(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    """Stacked seeds are scored in one call; the scores equal clone-per-seed ``score()``."""
+    X, y = iris
+    folds = KFold(3, shuffle=True, random_state=0)
+    ours = evaluate(_mlp(), X, y, seeds=3, validation=folds)
+    for record in ours.records:
+        train, val = list(folds.split(X, y))[record.fold]
+        scaler = StandardScaler().fit(X[train])
+        single = _mlp(random_state=record.seed).fit(scaler.transform(X[train]), y[train])
+        assert record.score == single.score(scaler.transform(X[val]), y[val])
