@@ -151,27 +151,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     """``initstudy run``: run or resume a study, then summarize it."""
     import optuna
 
-    from initstudy.storage import next_free_study_name, resolve_storage
+    from initstudy.storage import resolve_storage
     from initstudy.study import Interrupted, run_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     config = _run_config(args)
-    storage = None  # opened by run_study after the data loaded (a refused run creates no file)
-    if args.new:
-        storage = resolve_storage(config.storage, heartbeat_interval=config.heartbeat_interval,
-                                  grace_period=config.grace_period)
-        _OPENED.append(storage)
-        config = config.replace(study_name=next_free_study_name(storage, config.study_name))
-    try:
-        study = run_study(config if storage is None else config.replace(storage=storage),
-                          progress=not args.quiet, resume=True if args.resume else None)
+    resume = False if args.new else True if args.resume else None  # None: continue or create
+    try:  # run_study opens the storage after the data loaded: a refused run creates no file
+        study = run_study(config, progress=not args.quiet, resume=resume)
     except Interrupted as e:
+        name = e.study_name or config.study_name
         print(f"\nStopped by {e}; every finished seed is saved. Resume with:\n  "
-              f"{_resume_command(args.argv, config.study_name)}", file=sys.stderr)
+              f"{_resume_command(args.argv, name)}", file=sys.stderr)
         return 128 + e.signum
-    if storage is None:
-        storage = resolve_storage(study._storage)  # the storage run_study opened
-        _OPENED.append(storage)
+    storage = resolve_storage(study._storage)  # the storage run_study opened
+    _OPENED.append(storage)
     _report_run(study, config, storage)
     return 0
 

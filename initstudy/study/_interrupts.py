@@ -31,11 +31,15 @@ _RETRY_SECONDS = 0.005
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived; ``signum`` says which (exit code ``128 + signum``)."""
+    """SIGINT or SIGTERM arrived; ``signum`` says which (exit code ``128 + signum``).
+
+    ``study_name`` is the interrupted study's name once known (None before the study exists).
+    """
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.study_name: str | None = None
 
 
 def _ignore_signal(signum: int, frame: Any) -> None:

@@ -222,6 +222,9 @@ def run_study(
                      progress=bars)
             else:
                 _run_processes(config, study.study_name, n_target, bars)
+    except Interrupted as e:
+        e.study_name = study.study_name  # with resume=False, a name chosen here
+        raise
     finally:
         bars.close()
     return study

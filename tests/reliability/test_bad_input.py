@@ -373,13 +373,17 @@ def test_cli_bad_input(case: CliCase, study_db: Path, tmp_path: Path,
 _OWN_STORAGE = {"not-a-url", "unreachable-postgres"}
 
 
+@pytest.mark.parametrize("mode", [[], ["--new"]], ids=["default", "new"])
 @pytest.mark.parametrize("case", [c for c in CLI_CASES if c.id not in _OWN_STORAGE],
                          ids=lambda c: c.id)
-def test_cli_bad_input_creates_no_database(case: CliCase, tmp_path: Path,
+def test_cli_bad_input_creates_no_database(case: CliCase, mode: list[str], tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """A refused run leaves no new database file behind (nothing was stored, so none is made)."""
     db = tmp_path / "new.db"
-    code, _, err = run_main(_storage_args(case, tmp_path, db), capsys)
+    argv = _storage_args(case, tmp_path, db)
+    if "--resume" in argv and mode:
+        pytest.skip("--new and --resume exclude each other")
+    code, _, err = run_main([*argv, *mode], capsys)
     assert code == 2, err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("new.db")) == []
 

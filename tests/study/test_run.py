@@ -280,3 +280,11 @@ def test_an_interrupt_inside_a_query_still_requeues_the_trial(sqlite_url: str) -
         run_study(config, progress=_InterruptInsideQuery(storage))
     study = optuna.load_study(study_name="tiny", storage=sqlite_url)
     assert [t.state.name for t in study.trials] == ["COMPLETE", "FAIL", "WAITING"]
+
+
+def test_an_interrupted_new_study_names_itself(sqlite_url: str) -> None:
+    config = tiny_config(sqlite_url, n_trials=1, seed_batch=1)
+    run_study(config)
+    with pytest.raises(Interrupted) as caught:
+        run_study(config, resume=False, progress=_InterruptAfter(1))
+    assert caught.value.study_name == "tiny-2"  # the free name run_study chose
