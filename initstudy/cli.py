@@ -341,17 +341,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _close_opened() -> None:
+    """Close the connections of the storages the command opened."""
+    for storage in _OPENED:
+        try:
+            storage.engine.dispose()  # SQLite checkpoints its WAL into the file here
+        except Exception:  # noqa: BLE001  best effort: an interrupted session may be broken
+            pass
+    _OPENED.clear()
+
+
 def _exit_now(code: int) -> NoReturn:
     """End the program at once: close the opened storages, flush, run the atexit handlers.
 
     The interpreter's own teardown (freeing every module of NumPy, SciPy, scikit-learn,
     pandas, SQLAlchemy and Optuna) takes 0.5-1.5 s after a study and does nothing useful.
     """
-    for storage in _OPENED:
-        try:
-            storage.engine.dispose()  # SQLite checkpoints its WAL into the file here
-        except Exception:  # noqa: BLE001  best effort: an interrupted session may be broken
-            pass
+    _close_opened()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -382,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     finally:
-        _OPENED.clear()
+        _close_opened()  # called as a library: leave no pooled connection open
 
 
 def _main(argv: Sequence[str]) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from initstudy.storage import list_studies, load_seed_runs
+from initstudy.storage import list_studies, load_seed_runs, resolve_storage
 
 from reliability_helpers import (
     TINY_TOML,
@@ -235,3 +235,34 @@ def test_a_full_disk_stops_the_run_cleanly_and_keeps_what_was_stored(tmp_path: P
     again = run_cli([*args, "--trials", "40"], cwd=tmp_path, timeout=300)  # space again
     assert again.returncode == 0, again.stderr
     check_finished_study(f"sqlite:///{db}", "tiny", 40, 3)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE")
+def test_a_long_lived_reader_reads_on_after_another_process_hit_a_full_disk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A notebook or the dashboard keeps the file open while a run fails on a full disk."""
+    import resource
+
+    db = tmp_path / "study.db"
+    args = ["run", str(write_config(tmp_path)), "--storage", str(db), "--quiet"]
+    assert run_main([*args, "--trials", "2"], capsys)[0] == 0  # in this process, as a notebook
+    reader = resolve_storage(db)  # long-lived: its pooled connections stay open throughout
+    rows_before = len(load_seed_runs(reader, "tiny"))
+    limit = db.stat().st_size + 8192
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    full = subprocess.run(cli_command(*args, "--trials", "40"), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, env=subprocess_env(),
+                          preexec_fn=small_disk)
+    assert_one_line_error(full.returncode, full.stderr, "study database")
+    assert run_cli([*args, "--trials", "40"], cwd=tmp_path, timeout=300).returncode == 0
+    try:
+        check_finished_study(reader, "tiny", 40, 3)  # the reader that was open all along
+        assert len(load_seed_runs(reader, "tiny")) > rows_before
+    finally:
+        reader.engine.dispose()
+    check_finished_study(f"sqlite:///{db}", "tiny", 40, 3)  # and a new one
