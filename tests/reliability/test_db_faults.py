@@ -203,29 +203,31 @@ def test_database_file_names_with_odd_characters_work(
     assert code == 0 and "tiny" in out, err
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE")
-def test_a_full_disk_stops_the_run_cleanly_and_keeps_what_was_stored(tmp_path: Path) -> None:
-    """Files may not grow past a few KB more (``RLIMIT_FSIZE``: writes fail like a full disk).
-
-    Everything runs in subprocesses, as a user's commands do (this process opens the file
-    only between them).
-    """
+def _run_on_a_full_disk(args: list[str], folder: Path, db: Path) -> None:
+    """Run ``args`` in a subprocess whose files may not grow past a few KB more than ``db``
+    (``RLIMIT_FSIZE``: writes fail like a full disk); it must end with a one-line error."""
     import resource
 
-    db = tmp_path / "study.db"
-    args = ["run", str(write_config(tmp_path)), "--storage", str(db), "--quiet"]
-    assert run_cli([*args, "--trials", "2"], cwd=tmp_path).returncode == 0
-    rows_before = load_seed_runs(db, "tiny")
     limit = db.stat().st_size + 8192
 
     def small_disk() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    full = subprocess.run(cli_command(*args, "--trials", "40"), cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300, env=subprocess_env(),
-                          preexec_fn=small_disk)
+    full = subprocess.run(cli_command(*args), cwd=folder, capture_output=True, text=True,
+                          timeout=300, env=subprocess_env(), preexec_fn=small_disk)
     assert_one_line_error(full.returncode, full.stderr, "study database")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE")
+def test_a_full_disk_stops_the_run_cleanly_and_keeps_what_was_stored(tmp_path: Path) -> None:
+    """Everything runs in subprocesses, as a user's commands do (this process opens the file
+    only between them)."""
+    db = tmp_path / "study.db"
+    args = ["run", str(write_config(tmp_path)), "--storage", str(db), "--quiet"]
+    assert run_cli([*args, "--trials", "2"], cwd=tmp_path).returncode == 0
+    rows_before = load_seed_runs(db, "tiny")
+    _run_on_a_full_disk([*args, "--trials", "40"], tmp_path, db)
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     connection.close()
@@ -243,22 +245,12 @@ def test_a_long_lived_reader_reads_on_after_another_process_hit_a_full_disk(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A notebook or the dashboard keeps the file open while a run fails on a full disk."""
-    import resource
-
     db = tmp_path / "study.db"
     args = ["run", str(write_config(tmp_path)), "--storage", str(db), "--quiet"]
     assert run_main([*args, "--trials", "2"], capsys)[0] == 0  # in this process, as a notebook
     reader = resolve_storage(db)  # long-lived: its pooled connections stay open throughout
     rows_before = len(load_seed_runs(reader, "tiny"))
-    limit = db.stat().st_size + 8192
-
-    def small_disk() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    full = subprocess.run(cli_command(*args, "--trials", "40"), cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300, env=subprocess_env(),
-                          preexec_fn=small_disk)
-    assert_one_line_error(full.returncode, full.stderr, "study database")
+    _run_on_a_full_disk([*args, "--trials", "40"], tmp_path, db)
     assert run_cli([*args, "--trials", "40"], cwd=tmp_path, timeout=300).returncode == 0
     try:
         check_finished_study(reader, "tiny", 40, 3)  # the reader that was open all along
