@@ -69,7 +69,7 @@ def write_trial_results(
     """
     values = {int(step): float(v) for step, v in (intermediate_values or {}).items()}
     attrs = {str(key): json.dumps(v) for key, v in (user_attrs or {}).items()}
-    with opened(storage) as rdb, database_errors(display_url(rdb.url), "write the trial results of"):
+    with opened(storage) as rdb, database_errors(display_url(rdb.url), "write a trial to"):
         with rdb.engine.begin() as connection:
             state = connection.execute(
                 sa.select(_TRIALS.c.state).where(_TRIALS.c.trial_id == trial_id)
