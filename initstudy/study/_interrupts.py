@@ -22,12 +22,16 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["Interrupted", "interrupts_raise"]
+__all__ = ["Interrupted", "interrupts_held", "interrupts_raise"]
 
 #: Modules whose frames a signal must not interrupt: the storage stack and Optuna's calls.
 _DEFERRING_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "optuna", "initstudy.storage")
 #: Seconds between the deliveries of a deferred signal.
 _RETRY_SECONDS = 0.005
+#: Depth of the :func:`interrupts_held` blocks the main thread is in.
+_held = 0
+#: The signal deferred and not raised yet (at most one), shared with :func:`interrupts_held`.
+_deferred: list[int] = []
 
 
 class Interrupted(KeyboardInterrupt):
@@ -63,8 +67,25 @@ def _in_deferring_call(frame: FrameType | None) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Inside the block (main thread) a signal waits as inside a database call; it is raised
+    as the block ends, e.g. once the trial that ``study.ask()`` returned is assigned."""
+    global _held
+    _held += 1
+    try:
+        yield
+    finally:
+        _held -= 1
+        if not _held and _deferred:  # raised through the handler, in this frame
+            signal.raise_signal(_deferred[0])
+
+
 def _send_later(signum: int) -> threading.Timer:
-    timer = threading.Timer(_RETRY_SECONDS, os.kill, (os.getpid(), signum))
+    """Send ``signum`` to the main thread in a moment (to that thread: a signal sent to the
+    process may be taken by another thread while the main thread waits, and wait unseen)."""
+    main = threading.main_thread().ident
+    timer = threading.Timer(_RETRY_SECONDS, signal.pthread_kill, (main, signum))
     timer.daemon = True
     timer.start()
     return timer
@@ -85,15 +106,15 @@ def interrupts_raise() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    deferred: list[int] = []
     timers: list[threading.Timer] = []
+    _deferred.clear()
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if _in_deferring_call(frame):
-            deferred[:] = [signum]
+        if _held or _in_deferring_call(frame):
+            _deferred[:] = [signum]
             timers.append(_send_later(signum))
             return
-        deferred.clear()
+        _deferred.clear()
         signal.signal(signal.SIGINT, _ignore_signal)
         signal.signal(signal.SIGTERM, _ignore_signal)
         raise Interrupted(signum)
@@ -114,9 +135,10 @@ def interrupts_raise() -> Iterator[None]:
     previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
-        if deferred:  # the block ended inside the call that deferred the signal
-            raise Interrupted(deferred[0])
+        if _deferred:  # the block ended inside the call that deferred the signal
+            raise Interrupted(_deferred[0])
     finally:
+        _deferred.clear()
         for timer in timers:
             timer.cancel()
         sys.unraisablehook = previous_hook

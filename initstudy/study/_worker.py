@@ -30,7 +30,7 @@ from optuna.trial import TrialState
 
 from initstudy.exceptions import StorageError
 from initstudy.storage import display_url, fail_stale_trials, trial_heartbeat
-from initstudy.study._interrupts import Interrupted, interrupts_raise
+from initstudy.study._interrupts import Interrupted, interrupts_held, interrupts_raise
 from initstudy.study._objective import EvaluationFailedError, Objective
 from initstudy.study._progress import NullProgress
 
@@ -121,14 +121,17 @@ def _ask_run_tell(
     study: optuna.Study, objective: Objective, storage: Any, n_trials: int, counts: TrialCounts
 ) -> tuple[str, optuna.Trial, Any]:
     """:func:`_run_trial`'s work: the outcome, the trial and its value (None if none)."""
-    with warnings.catch_warnings():  # heartbeats come from storage.trial_heartbeat below
-        warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
-        trial = study.ask()
-    if _is_surplus(study, trial, n_trials, counts):
-        trial.set_user_attr("surplus", True)
-        study.tell(trial, state=TrialState.FAIL)
-        return "surplus", trial, None
+    trial: optuna.Trial | None = None
     try:
+        with interrupts_held():  # a signal during ask() is raised once ``trial`` is set
+            with warnings.catch_warnings():  # heartbeats come from storage.trial_heartbeat
+                warnings.filterwarnings("ignore", message="Heartbeat of storage",
+                                        category=UserWarning)
+                trial = study.ask()
+        if _is_surplus(study, trial, n_trials, counts):
+            trial.set_user_attr("surplus", True)
+            study.tell(trial, state=TrialState.FAIL)
+            return "surplus", trial, None
         with trial_heartbeat(storage, trial):
             value = objective(trial)
     except optuna.TrialPruned:
@@ -140,12 +143,14 @@ def _ask_run_tell(
     except optuna.exceptions.UpdateFinishedTrialError:
         return "stale", trial, None  # failed as dead by another process and queued again
     except KeyboardInterrupt:
-        _drop_pooled_connections(storage)
-        study.enqueue_trial(trial.params, user_attrs={"requeued_from": trial.number})
-        _tell_failed(study, trial, "interrupted; its parameters were queued again")
+        if trial is not None:
+            _drop_pooled_connections(storage)
+            study.enqueue_trial(trial.params, user_attrs={"requeued_from": trial.number})
+            _tell_failed(study, trial, "interrupted; its parameters were queued again")
         raise
     except BaseException as e:
-        _tell_failed(study, trial, f"{type(e).__name__}: {e}")
+        if trial is not None:
+            _tell_failed(study, trial, f"{type(e).__name__}: {e}")
         raise
     try:
         study.tell(trial, value)

@@ -15,7 +15,12 @@ import pytest
 import sqlalchemy as sa
 
 from initstudy.study import _interrupts
-from initstudy.study._interrupts import Interrupted, _in_deferring_call, interrupts_raise
+from initstudy.study._interrupts import (
+    Interrupted,
+    _in_deferring_call,
+    interrupts_held,
+    interrupts_raise,
+)
 
 
 class _Target:
@@ -113,3 +118,14 @@ def test_only_calls_into_the_storage_stack_are_deferred() -> None:
     study.optimize(lambda trial: frames.append(_frame_of("initstudy.mlp._engine")) or 0.0,
                    n_trials=1)
     assert not _in_deferring_call(frames[0])  # training under study.optimize: interrupted now
+
+
+def test_a_signal_inside_a_held_block_is_raised_as_the_block_ends() -> None:
+    reached: list[str] = []
+    with pytest.raises(Interrupted), interrupts_raise():
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here, and must wait
+            reached.append("end of the block")
+        reached.append("after the block")  # never: the signal is raised as the block ends
+    assert reached == ["end of the block"]

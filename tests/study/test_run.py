@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from typing import Any
@@ -288,3 +289,22 @@ def test_an_interrupted_new_study_names_itself(sqlite_url: str) -> None:
     with pytest.raises(Interrupted) as caught:
         run_study(config, resume=False, progress=_InterruptAfter(1))
     assert caught.value.study_name == "tiny-2"  # the free name run_study chose
+
+
+class _SignalInAsk(optuna.samplers.RandomSampler):
+    """Sends SIGINT from inside ``study.ask()`` of the second trial (Optuna's code runs)."""
+
+    def before_trial(self, study: optuna.Study, trial: Any) -> None:
+        if trial.number == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here, inside ask(): the signal must wait
+        super().before_trial(study, trial)
+
+
+def test_an_interrupt_during_ask_requeues_the_new_trial(sqlite_url: str) -> None:
+    with pytest.raises(Interrupted):
+        run_study(tiny_config(sqlite_url, sampler=_SignalInAsk(seed=0)))
+    study = optuna.load_study(study_name="tiny", storage=sqlite_url)
+    states = [t.state.name for t in study.trials]
+    assert states == ["COMPLETE", "FAIL", "WAITING"]  # not an orphan left RUNNING
+    assert study.trials[2].user_attrs["requeued_from"] == 1
