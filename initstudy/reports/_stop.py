@@ -10,11 +10,12 @@ signal during one is sent again every few milliseconds until it ends).
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Iterator
 from types import FrameType
+
+from initstudy._signals import send_to_main_thread_later
 
 __all__ = ["stop_between_requests"]
 
@@ -43,9 +44,7 @@ def stop_between_requests() -> Iterator[None]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if _serving_a_request(frame):
-            timer = threading.Timer(_RETRY_SECONDS, os.kill, (os.getpid(), signum))
-            timer.daemon = True
-            timer.start()
+            send_to_main_thread_later(signum, _RETRY_SECONDS)
             return
         raise KeyboardInterrupt(signal.Signals(signum).name)
 

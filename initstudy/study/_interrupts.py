@@ -14,13 +14,14 @@ initstudy's own code, and raised there.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
 from typing import Any
+
+from initstudy._signals import send_to_main_thread_later
 
 __all__ = ["Interrupted", "interrupts_held", "interrupts_raise"]
 
@@ -82,13 +83,7 @@ def interrupts_held() -> Iterator[None]:
 
 
 def _send_later(signum: int) -> threading.Timer:
-    """Send ``signum`` to the main thread in a moment (to that thread: a signal sent to the
-    process may be taken by another thread while the main thread waits, and wait unseen)."""
-    main = threading.main_thread().ident
-    timer = threading.Timer(_RETRY_SECONDS, signal.pthread_kill, (main, signum))
-    timer.daemon = True
-    timer.start()
-    return timer
+    return send_to_main_thread_later(signum, _RETRY_SECONDS)
 
 
 @contextlib.contextmanager
