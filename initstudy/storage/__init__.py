@@ -6,7 +6,7 @@ database) hold one row per (trial, seed, fold) and one row per study.
 
 from __future__ import annotations
 
-from ._models import SCHEMA_VERSION
+from ._models import SCHEMA_VERSION, STAGES
 from ._records import (
     SEED_RUN_COLUMNS,
     SeedRunRecord,
@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_URL",
     "SCHEMA_VERSION",
     "SEED_RUN_COLUMNS",
+    "STAGES",
     "STUDY_COLUMNS",
     "SeedRunRecord",
     "StorageLike",

@@ -4,7 +4,9 @@ The tables live in the same database as Optuna's, all prefixed ``initstudy_``:
 
 - ``initstudy_meta``: key/value rows; ``schema_version`` guards against newer writers.
 - ``initstudy_studies``: one row per study (dataset fingerprint, config JSON).
-- ``initstudy_seed_runs``: one row per (study, trial, seed, fold) with the run's results.
+- ``initstudy_seed_runs``: one row per (study, trial, seed, fold) with the run's results, and
+  its ``stage``: ``"search"`` or ``"confirm"`` (schema 2; a schema-1 database gains the column,
+  every old row ``"search"``, in place on open).
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from typing import TypeVar
 import optuna
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.ext.compiler import compiles
 
 from ..exceptions import InitStudyError, StorageError
 
 __all__ = [
     "SCHEMA_VERSION",
+    "STAGES",
     "MetaModel",
     "SeedRunModel",
     "StudyModel",
@@ -38,8 +42,10 @@ __all__ = [
 ]
 
 #: Version of initstudy's tables. A database with a larger value was written by a newer
-#: initstudy and is refused untouched.
-SCHEMA_VERSION = 1
+#: initstudy and is refused untouched. 2: ``initstudy_seed_runs.stage``.
+SCHEMA_VERSION = 2
+#: The stages of a seed run: the search, and the confirmation on fresh seeds and test rows.
+STAGES = ("search", "confirm")
 
 _T = TypeVar("_T")
 _RACE_ERRORS = (
@@ -116,6 +122,28 @@ class SeedRunModel(_Base):
     eval_curve_json: orm.Mapped[str] = orm.mapped_column(sa.Text)
     error: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
     created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime, default=utc_now)
+    stage: orm.Mapped[str] = orm.mapped_column(
+        sa.String(16), default="search", server_default="search"
+    )
+
+
+class _AddColumn(sa.schema.ExecutableDDLElement):
+    """``ALTER TABLE ... ADD COLUMN ...`` for one column of a model (SQLAlchemy has no core
+    construct for it; the statement is compiled from the table and column objects)."""
+
+    inherit_cache = False
+
+    def __init__(self, table: sa.Table, column: sa.Column) -> None:
+        self.table = table
+        self.column = column
+
+
+@compiles(_AddColumn)
+def _compile_add_column(element: _AddColumn, compiler: sa.sql.compiler.DDLCompiler,
+                        **kw: object) -> str:
+    table = compiler.preparer.format_table(element.table)
+    column = compiler.process(sa.schema.CreateColumn(element.column), **kw)
+    return f"ALTER TABLE {table} ADD COLUMN {column}"
 
 
 def retry_on_race(action: Callable[[], _T], attempts: int = 8) -> _T:
@@ -158,7 +186,28 @@ def stored_schema_version(connection: sa.Connection) -> int | None:
 def create_tables(engine: sa.Engine) -> None:
     """Create initstudy's tables and its meta rows if missing (safe under concurrent starts)."""
     retry_on_race(lambda: _Base.metadata.create_all(engine, checkfirst=True))
+    retry_on_race(lambda: _migrate(engine))
     retry_on_race(lambda: _insert_meta(engine))
+
+
+def _migrate(engine: sa.Engine) -> None:
+    """Bring an older schema up to :data:`SCHEMA_VERSION` in one transaction, losing nothing.
+
+    Schema 1 -> 2: ``initstudy_seed_runs`` gains ``stage`` (every stored row ``"search"``).
+    """
+    table: sa.Table = SeedRunModel.__table__  # type: ignore[assignment]
+    with engine.begin() as connection:
+        version = stored_schema_version(connection)
+        if version is None or version >= SCHEMA_VERSION:
+            return
+        columns = {c["name"] for c in sa.inspect(connection).get_columns(table.name)}
+        if "stage" not in columns:
+            column = sa.Column("stage", sa.String(16), nullable=False, server_default="search")
+            connection.execute(_AddColumn(table, column))
+        connection.execute(
+            sa.update(MetaModel).where(MetaModel.key == "schema_version")
+            .values(value=str(SCHEMA_VERSION))
+        )
 
 
 def _insert_meta(engine: sa.Engine) -> None:

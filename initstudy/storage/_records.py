@@ -17,7 +17,7 @@ from sqlalchemy import orm
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..exceptions import ConfigError
-from ._models import SeedRunModel, database_errors
+from ._models import STAGES, SeedRunModel, database_errors
 from ._resolve import StorageLike, display_url, opened
 
 __all__ = [
@@ -44,6 +44,7 @@ SEED_RUN_COLUMNS = (
     "error",
     "run_key",
     "created_at",
+    "stage",
 )
 _RUN_KEY_VERSION = 1
 _IN_CHUNK = 500
@@ -207,10 +208,20 @@ class SeedRunRecord:
             object.__setattr__(self, name, value)
 
 
-def _row(study_name: str, trial_number: int, record: SeedRunRecord) -> dict[str, Any]:
+def _check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise ConfigError(
+            f"The seed-run 'stage' must be one of {list(STAGES)}. Got {stage!r} instead."
+        )
+    return stage
+
+
+def _row(study_name: str, trial_number: int, record: SeedRunRecord,
+         stage: str = "search") -> dict[str, Any]:
     """The table row of one record."""
     return {
         "study_name": study_name,
+        "stage": stage,
         "trial_number": int(trial_number),
         "seed": record.seed,
         "fold": record.fold,
@@ -260,7 +271,8 @@ def _insert_new(session: orm.Session, rows: list[dict[str, Any]]) -> None:
 
 
 def save_seed_runs(
-    storage: StorageLike, study_name: str, trial_number: int, records: Sequence[SeedRunRecord]
+    storage: StorageLike, study_name: str, trial_number: int, records: Sequence[SeedRunRecord],
+    *, stage: str = "search",
 ) -> None:
     """Store seed runs of one trial, all in one short transaction (all rows or none).
 
@@ -279,14 +291,20 @@ def save_seed_runs(
         The Optuna trial number (``trial.number``).
     records : sequence of SeedRunRecord
         The runs to store.
+    stage : {"search", "confirm"}, default="search"
+        The search's runs, or the confirmation's (``trial_number`` is then the number of the
+        search trial whose configuration was confirmed; its seeds are not the search's).
 
     Raises
     ------
     StorageError
         If the database cannot be written (nothing of this call is stored then).
+    ConfigError
+        For an unknown ``stage``.
     """
+    _check_stage(stage)
     with opened(storage) as rdb:
-        rows = [_row(study_name, trial_number, record) for record in records]
+        rows = [_row(study_name, trial_number, record, stage) for record in records]
         if not rows:
             return
         with database_errors(display_url(rdb.url), f"save seed runs of trial {trial_number} in"):
@@ -330,7 +348,7 @@ def find_cached_runs(storage: StorageLike, run_keys: Iterable[str]) -> dict[str,
         return found
 
 
-def _frame(models: list[SeedRunModel]) -> pd.DataFrame:
+def _frame(models: list[SeedRunModel], has_stage: bool = True) -> pd.DataFrame:
     """The DataFrame of stored rows, with stable dtypes even when empty."""
     frame = pd.DataFrame(
         {
@@ -346,12 +364,16 @@ def _frame(models: list[SeedRunModel]) -> pd.DataFrame:
             "error": pd.Series([m.error for m in models], dtype=object),
             "run_key": pd.Series([m.run_key for m in models], dtype=object),
             "created_at": pd.to_datetime(pd.Series([m.created_at for m in models])),
+            "stage": pd.Series([m.stage if has_stage else "search" for m in models],
+                               dtype=object),
         }
     )
     return frame[list(SEED_RUN_COLUMNS)]
 
 
-def load_seed_runs(storage: StorageLike, study_name: str) -> pd.DataFrame:
+def load_seed_runs(
+    storage: StorageLike, study_name: str, *, stage: str | None = None
+) -> pd.DataFrame:
     """All stored seed runs of a study, one row per (trial, seed, fold).
 
     Parameters
@@ -360,23 +382,33 @@ def load_seed_runs(storage: StorageLike, study_name: str) -> pd.DataFrame:
         The storage (strings go through :func:`resolve_storage`).
     study_name : str
         The study's name.
+    stage : {"search", "confirm"} or None, default=None
+        Only the rows of that stage; None returns both.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``trial_number``, ``seed``, ``fold``, ``score`` (NaN when none), ``diverged``,
         ``n_iter``, ``fit_seconds``, ``loss_curve`` and ``eval_curve`` (lists of floats),
-        ``error`` (None or the message), ``run_key``, ``created_at``; sorted by trial, seed
-        and fold. Empty (with these columns) when the study has no rows.
+        ``error`` (None or the message), ``run_key``, ``created_at``, ``stage`` (``"search"``
+        or ``"confirm"``); sorted by trial, seed and fold. Empty (with these columns) when the
+        study has no rows.
     """
+    if stage is not None:
+        _check_stage(stage)
     with opened(storage) as rdb:
         with database_errors(display_url(rdb.url), f"load the seed runs of {study_name!r} from"):
             with orm.Session(rdb.engine) as session:
-                models = list(
-                    session.scalars(
-                        sa.select(SeedRunModel)
-                        .where(SeedRunModel.study_name == study_name)
-                        .order_by(SeedRunModel.trial_number, SeedRunModel.seed, SeedRunModel.fold)
-                    )
-                )
-        return _frame(models)
+                # a schema-1 database opened read-only was not migrated: all rows are "search"
+                columns = sa.inspect(session.connection()).get_columns(_SEED_RUNS.name)
+                has_stage = any(c["name"] == "stage" for c in columns)
+                query = sa.select(SeedRunModel).where(SeedRunModel.study_name == study_name)
+                if not has_stage:
+                    query = query.options(orm.defer(SeedRunModel.stage))
+                    if stage == "confirm":
+                        return _frame([], has_stage)
+                elif stage is not None:
+                    query = query.where(SeedRunModel.stage == stage)
+                order = (SeedRunModel.trial_number, SeedRunModel.seed, SeedRunModel.fold)
+                models = list(session.scalars(query.order_by(*order)))
+                return _frame(models, has_stage)

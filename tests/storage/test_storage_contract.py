@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from initstudy.exceptions import ConfigError, StorageError, StudyConflictError
 from initstudy.storage import (
+    SCHEMA_VERSION,
     SEED_RUN_COLUMNS,
     STUDY_COLUMNS,
     SeedRunRecord,
@@ -190,7 +191,7 @@ class TestStudies:
             storage, "s", fingerprint="fp", config=dict(reversed(CONFIG.items()))
         )
         assert first == again == load_study_record(storage, "s")
-        assert first["config"] == CONFIG and first["schema_version"] == 1
+        assert first["config"] == CONFIG and first["schema_version"] == SCHEMA_VERSION
 
     def test_conflict_names_each_difference(self, storage) -> None:
         register_study(storage, "s", fingerprint="fp", config=CONFIG)
