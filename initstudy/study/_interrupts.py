@@ -105,14 +105,18 @@ def interrupts_raise() -> Iterator[None]:
     _deferred.clear()
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        # The first signal decides: Ctrl-C followed by a process manager's SIGTERM while the
+        # Ctrl-C waits stops the study as a Ctrl-C (exit 130), and only that one is sent again.
+        first = _deferred[0] if _deferred else signum
         if _held or _in_deferring_call(frame):
-            _deferred[:] = [signum]
-            timers.append(_send_later(signum))
+            if first == signum:
+                _deferred[:] = [signum]
+                timers.append(_send_later(signum))
             return
         _deferred.clear()
         signal.signal(signal.SIGINT, _ignore_signal)
         signal.signal(signal.SIGTERM, _ignore_signal)
-        raise Interrupted(signum)
+        raise Interrupted(first)
 
     def unraisable(info: Any) -> None:
         # The signal landed in a finalizer or weakref callback, where Python can only print the

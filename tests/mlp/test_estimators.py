@@ -78,9 +78,14 @@ def test_huge_relu_init_diverges_in_float32(digits: tuple[np.ndarray, np.ndarray
 def test_zeros_init_stays_symmetric(digits: tuple[np.ndarray, np.ndarray], activation: str) -> None:
     X, y = digits
     clf = small(hidden_layer_sizes=(6, 5), init="zeros", activation=activation, max_iter=10).fit(X, y)
+    # Identical up to float32 rounding: OpenBLAS computes the tail columns of an odd-width
+    # product through another kernel, so bitwise identity is not a property of the math.
+    # A random init spreads units by the size of the weights themselves; rounding by 1e-3 of it.
     for coef in clf.coefs_[:-1]:
-        assert np.all(coef == coef[:, :1]), "hidden units must stay identical"
-    assert np.all(clf.coefs_[1] == clf.coefs_[1][:1])
+        spread = np.abs(coef - coef[:, :1]).max()
+        assert spread <= 1e-2 * np.abs(coef).max() + 1e-12, "hidden units must stay identical"
+    rows = clf.coefs_[1]
+    assert np.abs(rows - rows[:1]).max() <= 1e-2 * np.abs(rows).max() + 1e-12
 
 
 def test_from_estimator_copies_and_checks_shapes(digits: tuple[np.ndarray, np.ndarray]) -> None:

@@ -129,3 +129,15 @@ def test_a_signal_inside_a_held_block_is_raised_as_the_block_ends() -> None:
             reached.append("end of the block")
         reached.append("after the block")  # never: the signal is raised as the block ends
     assert reached == ["end of the block"]
+
+
+def test_the_first_of_two_signals_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C, then a process manager's SIGTERM while the Ctrl-C waits: it stops as Ctrl-C."""
+    monkeypatch.setattr(_interrupts, "_RETRY_SECONDS", 30.0)  # only the block's end raises
+    with pytest.raises(Interrupted) as caught, interrupts_raise():
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.02)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.02)
+    assert caught.value.signum == signal.SIGINT
