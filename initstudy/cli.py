@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from initstudy import __version__
+from initstudy._private_apis import study_storage
 from initstudy.exceptions import ConfigError, InitStudyError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -164,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"\nStopped by {e}; every finished seed is saved. Resume with:\n  "
               f"{_resume_command(args.argv, name)}", file=sys.stderr)
         return 128 + e.signum
-    storage = resolve_storage(study._storage)  # the storage run_study opened
+    storage = resolve_storage(study_storage(study))  # the storage run_study opened
     _OPENED.append(storage)
     _report_run(study, config, storage)
     return 0

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 from optuna.storages import BaseStorage, RDBStorage
 
+from initstudy._private_apis import study_storage
 from initstudy.exceptions import ConfigError
 from initstudy.reports._content import PLOTS, collect, objective_name, plot_note
 from initstudy.reports._html import render_html
@@ -126,7 +127,9 @@ def _our_artifacts(study: optuna.Study) -> dict[str, str]:
     dashboard leaves when a user deletes an artifact.
     """
     found = {}
-    for key, value in study._storage.get_study_system_attrs(study._study_id).items():
+    storage = study_storage(study)
+    study_id = storage.get_study_id_from_name(study.study_name)
+    for key, value in storage.get_study_system_attrs(study_id).items():
         meta = (
             json.loads(value) if key.startswith("artifacts:") and isinstance(value, str) else None
         )
@@ -199,7 +202,7 @@ def publish_to_dashboard(
                 study, PLOTS[name].figure(content), graph_object_id=f"initstudy-{name}"
             )
     folder = (
-        Path(artifact_dir) if artifact_dir is not None else default_artifact_dir(study._storage)
+        Path(artifact_dir) if artifact_dir is not None else default_artifact_dir(study_storage(study))
     )
     if folder is None:
         return {}

@@ -11,6 +11,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
+from initstudy._private_apis import rdb_backend
 from initstudy.exceptions import StorageError, unknown_name_error
 
 __all__ = ["SEED_COLUMNS", "StudyData", "load_study_data", "scheme_of"]
@@ -152,7 +153,7 @@ def load_study_data(storage: Any, study_name: str | None = None) -> StudyData:
     """
     if isinstance(storage, optuna.Study):
         study = storage
-        backend = getattr(study._storage, "_backend", study._storage)
+        backend = rdb_backend(study)
     else:
         if study_name is None:
             raise StorageError("A study name is needed with a storage URL; got study_name=None.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -22,8 +22,6 @@ from ._models import (
 from ._records import canonical_json
 from ._resolve import StorageLike, display_url, opened
 
-if TYPE_CHECKING:
-    from optuna.study._frozen import FrozenStudy  # what RDBStorage.get_all_studies returns
 
 __all__ = [
     "STUDY_COLUMNS",
@@ -244,8 +242,8 @@ def next_free_study_name(storage: StorageLike, study_name: str) -> str:
         return candidate
 
 
-def _summary(rdb: RDBStorage, study: FrozenStudy) -> dict[str, Any]:
-    """Counts and best value of one Optuna study."""
+def _summary(rdb: RDBStorage, study: Any) -> dict[str, Any]:
+    """Counts and best value of one Optuna study (a FrozenStudy from get_all_studies)."""
     study_id = rdb.get_study_id_from_name(study.study_name)
     trials = rdb.get_all_trials(study_id, deepcopy=False)
     directions = [direction.name.lower() for direction in study.directions]

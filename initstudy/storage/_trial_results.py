@@ -16,8 +16,10 @@ from typing import Any
 
 import optuna
 import sqlalchemy as sa
-from optuna.storages._rdb import models  # Optuna's own table definitions and encodings
 from optuna.trial import TrialState
+
+from initstudy._private_apis import optuna_rdb_models as models
+from initstudy._private_apis import trial_id_if_known
 
 from ._models import database_errors
 from ._resolve import StorageLike, display_url, opened
@@ -31,8 +33,8 @@ _ATTRS = models.TrialUserAttributeModel.__table__
 
 def trial_id(storage: Any, trial: optuna.Trial) -> int:
     """Optuna's id of a trial (what the storage calls it; not its number)."""
-    known = getattr(trial, "_trial_id", None)  # an optuna.Trial knows it: no database read
-    if isinstance(known, int):
+    known = trial_id_if_known(trial)  # an optuna.Trial knows it: no database read
+    if known is not None:
         return known
     study_id = storage.get_study_id_from_name(trial.study.study_name)
     return int(storage.get_trial_id_from_study_id_trial_number(study_id, trial.number))
@@ -55,7 +57,7 @@ def write_trial_results(
     ----------
     storage : str, path-like or RDBStorage
     trial_id : int
-        Optuna's id of the trial (``trial._trial_id``, not its number).
+        Optuna's id of the trial (see :func:`trial_id`; not its number).
     intermediate_values : mapping of int to float, optional
     user_attrs : mapping of str to JSON-serializable, optional
 

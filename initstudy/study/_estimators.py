@@ -8,6 +8,7 @@ from typing import Any
 from sklearn import neural_network
 
 from initstudy import mlp
+from initstudy._private_apis import validate_sklearn_params
 from initstudy.exceptions import ConfigError, unknown_name_error
 from initstudy.mlp._params import validate_params
 
@@ -51,7 +52,7 @@ def check_estimator_params(kind: str, params: Mapping[str, Any]) -> None:
 def _validate_sklearn(estimator: Any) -> None:
     """scikit-learn's own parameter validation, its error turned into a ConfigError."""
     try:
-        estimator._validate_params()
+        validate_sklearn_params(estimator)
     except ValueError as e:  # InvalidParameterError
         raise ConfigError(f"Invalid {type(estimator).__name__} setting: {e}") from e
 

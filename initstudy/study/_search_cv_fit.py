@@ -18,7 +18,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing
 
 from initstudy.exceptions import ConfigError, DivergenceWarning, unknown_name_error
 from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds
@@ -157,6 +156,15 @@ class SeedRun:
     eval_curve: list[float] | None = None
 
 
+def take_rows(data: Any, indices: np.ndarray) -> Any:
+    """The rows ``indices`` of a DataFrame/Series (by position), array, sparse matrix or list."""
+    if hasattr(data, "iloc"):
+        return data.iloc[indices]
+    if hasattr(data, "shape"):
+        return data[indices]
+    return [data[i] for i in indices]
+
+
 def transform_split(
     preprocessor: Pipeline | None,
     X: Any,
@@ -167,8 +175,8 @@ def transform_split(
     error_score: float | str,
 ) -> SplitData:
     """Fit a clone of the preprocessing on the training part and transform both parts."""
-    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
-    y_train, y_test = _safe_indexing(y, train), _safe_indexing(y, test)
+    X_train, X_test = take_rows(X, train), take_rows(X, test)
+    y_train, y_test = take_rows(y, train), take_rows(y, test)
     if preprocessor is None:
         return SplitData(fold, X_train, y_train, X_test, y_test, 0.0)
     start = time.perf_counter()
