@@ -18,6 +18,27 @@ POSTGRES_SKIP = (
 )
 
 
+#: Per-test time limits (seconds) by test folder, about 5-10x what the slowest test there
+#: needs on a loaded 2-core CI machine, so a hang fails in minutes, not after pyproject's 600 s
+#: ceiling. A test that needs more says so with its own ``@pytest.mark.timeout``.
+TIMEOUTS = {"reliability": 480, "cli": 240, "study": 240}
+DEFAULT_TIMEOUT = 60
+SLOW_TIMEOUT = 480
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every test without its own ``timeout`` mark the limit of its folder."""
+    for item in items:
+        if item.get_closest_marker("timeout") is not None:
+            continue
+        parts = item.path.parts
+        folder = parts[parts.index("tests") + 1] if "tests" in parts[:-1] else ""
+        limit = TIMEOUTS.get(folder, DEFAULT_TIMEOUT)
+        if item.get_closest_marker("slow") is not None:
+            limit = max(limit, SLOW_TIMEOUT)
+        item.add_marker(pytest.mark.timeout(limit))
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: os.PathLike[str]) -> str:
     """A SQLite URL to a file (not yet created) in this test's temporary folder."""

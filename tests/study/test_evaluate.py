@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from initstudy.exceptions import ConfigError, DataError
 from initstudy.mlp import MLPClassifier
-from initstudy.study import SeedRecord, evaluate
+from initstudy.study import EvaluationResult, SeedRecord, evaluate
 
 
 @pytest.fixture(scope="module")
@@ -278,3 +278,15 @@ def test_the_default_score_is_each_seeds_own_score(iris: tuple[np.ndarray, np.nd
         scaler = StandardScaler().fit(X[train])
         single = _mlp(random_state=record.seed).fit(scaler.transform(X[train]), y[train])
         assert record.score == single.score(scaler.transform(X[val]), y[val])
+
+
+@pytest.mark.parametrize("bad", [{"diverged": True}, {"error": "ValueError: boom"}])
+def test_a_seed_that_fails_on_one_fold_only_gets_the_penalty(bad: dict[str, Any]) -> None:
+    """One failed fold of five is enough: the seed scores the penalty, not its other folds."""
+    records = [SeedRecord(seed=0, fold=f, score=0.9) for f in range(4)]
+    records.append(SeedRecord(seed=0, fold=4, score=math.nan, **bad))
+    records += [SeedRecord(seed=1, fold=f, score=0.8) for f in range(5)]
+    result = EvaluationResult(tuple(records), (0, 1), penalty=-1.0)
+    np.testing.assert_array_equal(result.seed_scores(), [-1.0, 0.8])
+    assert result.value == pytest.approx(-0.1)
+    assert (result.n_diverged, result.n_errors) == ((1, 0) if "diverged" in bad else (0, 1))
