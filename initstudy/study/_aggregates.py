@@ -21,7 +21,7 @@ __all__ = [
     "aggregate",
     "confidence_interval",
     "default_penalty",
-    "interquartile_mean",
+    "iqm",
     "summarize",
 ]
 
@@ -29,7 +29,7 @@ __all__ = [
 CONFIDENCE = 0.95
 
 
-def interquartile_mean(scores: Sequence[float] | np.ndarray) -> float:
+def iqm(scores: Sequence[float] | np.ndarray) -> float:
     """Mean of the scores between the 25th and 75th percentiles (25% trimmed from each end).
 
     Parameters
@@ -75,7 +75,7 @@ def _ci_low(scores: np.ndarray) -> float:
 AGGREGATES: dict[str, Callable[[np.ndarray], float]] = {
     "mean": lambda scores: float(np.mean(scores)),
     "median": lambda scores: float(np.median(scores)),
-    "iqm": interquartile_mean,
+    "iqm": iqm,
     "ci_low": _ci_low,
 }
 
@@ -128,7 +128,7 @@ def summarize(scores: Sequence[float] | np.ndarray) -> dict[str, float]:
         "mean": float(values.mean()),
         "std": float(values.std(ddof=1)) if values.size > 1 else 0.0,
         "median": float(np.median(values)),
-        "iqm": interquartile_mean(values),
+        "iqm": iqm(values),
         "ci_low": low,
         "ci_high": high,
     }

@@ -8,7 +8,7 @@ from scipy import stats
 
 from initstudy.exceptions import ConfigError
 from initstudy.study import aggregate, confidence_interval, default_penalty, summarize
-from initstudy.study._aggregates import interquartile_mean
+from initstudy.study._aggregates import iqm
 
 
 def test_mean_median_iqm() -> None:
@@ -17,7 +17,7 @@ def test_mean_median_iqm() -> None:
     assert aggregate("median", scores) == pytest.approx(0.6)
     # iqm of 8 values drops the two lowest and the two highest
     eight = [1, 2, 3, 4, 5, 6, 7, 100]
-    assert interquartile_mean(eight) == pytest.approx(np.mean([3, 4, 5, 6]))
+    assert iqm(eight) == pytest.approx(np.mean([3, 4, 5, 6]))
     assert aggregate("iqm", eight) == pytest.approx(4.5)
 
 
