@@ -23,10 +23,16 @@ from __future__ import annotations
 from typing import Any
 
 import optuna
-from optuna.storages._rdb import models as optuna_rdb_models
 
 __all__ = ["optuna_rdb_models", "rdb_backend", "study_storage", "trial_id_if_known",
            "validate_sklearn_params"]
+
+
+def optuna_rdb_models() -> Any:
+    """``optuna.storages._rdb.models``, imported on first use (0.4 s: not at start-up)."""
+    from optuna.storages._rdb import models
+
+    return models
 
 
 def study_storage(study: optuna.Study) -> optuna.storages.BaseStorage:

@@ -24,7 +24,7 @@ VERSIONS = f"optuna {optuna.__version__}, scikit-learn {sklearn.__version__}"
 
 
 def test_optuna_rdb_tables_have_the_columns_we_write() -> None:
-    models = _private_apis.optuna_rdb_models
+    models = _private_apis.optuna_rdb_models()
     columns = {
         models.TrialModel: {"trial_id", "state"},
         models.TrialIntermediateValueModel: {"trial_id", "step", "intermediate_value",

@@ -18,14 +18,14 @@ import optuna
 import sqlalchemy as sa
 from optuna.trial import TrialState
 
-from initstudy._private_apis import optuna_rdb_models as models
-from initstudy._private_apis import trial_id_if_known
+from initstudy._private_apis import optuna_rdb_models, trial_id_if_known
 
 from ._models import database_errors
 from ._resolve import StorageLike, display_url, opened
 
 __all__ = ["trial_id", "write_trial_results"]
 
+models = optuna_rdb_models()  # Optuna's own table definitions and encodings
 _TRIALS = models.TrialModel.__table__
 _VALUES = models.TrialIntermediateValueModel.__table__
 _ATTRS = models.TrialUserAttributeModel.__table__
