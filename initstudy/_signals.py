@@ -1,7 +1,14 @@
-"""Signals sent again later: the shared piece of the study's and the dashboard's handlers.
+"""Signals sent again later, and the stop request that training threads check.
 
-Both handlers put off a SIGINT/SIGTERM that arrives at a bad moment (inside a database call;
-inside a request) by sending it again a little later, until it lands where it can be raised.
+Both the study's and the dashboard's handlers put off a SIGINT/SIGTERM that arrives at a bad
+moment (inside a database call; inside a request) by sending it again a little later, until it
+lands where it can be raised.
+
+A signal interrupts only the main thread. Seeds trained in other threads (``fit_seeds`` with
+free cores) check :data:`stop_requested` every mini-batch and give up their stack by raising
+:class:`TrainingAbandoned`; the main thread is then already unwinding, and nothing of an
+abandoned stack is stored. Without it, the main thread waited in ``ThreadPoolExecutor``'s
+shutdown until every thread had trained its seeds to the end (minutes with many seeds).
 """
 
 from __future__ import annotations
@@ -9,7 +16,20 @@ from __future__ import annotations
 import signal
 import threading
 
-__all__ = ["send_to_main_thread_later"]
+__all__ = ["TrainingAbandoned", "check_stop", "send_to_main_thread_later", "stop_requested"]
+
+#: Set while a stop (SIGINT/SIGTERM) is being handled; cleared once the study has stopped.
+stop_requested = threading.Event()
+
+
+class TrainingAbandoned(Exception):
+    """A training thread gave up its seeds because the study was asked to stop."""
+
+
+def check_stop() -> None:
+    """Raise :class:`TrainingAbandoned` in a thread other than the main one once a stop is asked."""
+    if stop_requested.is_set() and threading.current_thread() is not threading.main_thread():
+        raise TrainingAbandoned("the study was asked to stop; this thread's seeds are not kept")
 
 
 def send_to_main_thread_later(signum: int, seconds: float) -> threading.Timer:

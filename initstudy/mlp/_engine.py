@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._blas import largest_product, limit_blas, policy_for
+from .._signals import check_stop
 from ._network import Layout, StackedNet, forward
 from ._optimizers import Adam, SGD, make_optimizer
 
@@ -133,6 +134,7 @@ class _Trainer:
         total = np.zeros(len(runs))
         bs = self.config.batch_size
         for start in range(0, n, bs):
+            check_stop()  # a Ctrl-C reaches only the main thread: seed threads stop here
             rows = idx[:, start : start + bs]
             xb, yb = self._gather(rows)
             loss = self.net.loss_grad(xb, yb)

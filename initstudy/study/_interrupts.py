@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-from initstudy._signals import send_to_main_thread_later
+from initstudy._signals import send_to_main_thread_later, stop_requested
 
 __all__ = ["Interrupted", "interrupts_held", "interrupts_raise"]
 
@@ -116,6 +116,7 @@ def interrupts_raise() -> Iterator[None]:
         _deferred.clear()
         signal.signal(signal.SIGINT, _ignore_signal)
         signal.signal(signal.SIGTERM, _ignore_signal)
+        stop_requested.set()  # seed-training threads stop at their next mini-batch
         raise Interrupted(first)
 
     def unraisable(info: Any) -> None:
@@ -138,6 +139,7 @@ def interrupts_raise() -> Iterator[None]:
             raise Interrupted(_deferred[0])
     finally:
         _deferred.clear()
+        stop_requested.clear()
         for timer in timers:
             timer.cancel()
         sys.unraisablehook = previous_hook

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import warnings
 
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.datasets import load_digits
 
 from initstudy.exceptions import ConfigError, DivergenceWarning
 from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds, score_seeds
@@ -173,3 +176,26 @@ def test_score_seeds_checks_its_input(digits: tuple[np.ndarray, np.ndarray]) -> 
     with pytest.raises(ValueError, match="samples"):
         score_seeds(fits, X, y[:-1])
     assert score_seeds([], X, y).shape == (0,)
+
+
+def test_seed_threads_stop_at_the_next_batch_when_a_stop_is_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Ctrl-C interrupts only the main thread; seed threads must not train on to the end."""
+    from initstudy import _signals
+
+    monkeypatch.setattr(_seeds, "_seed_threads", lambda *args: 2)
+    X, y = load_digits(return_X_y=True)
+    net = MLPClassifier((32,), max_iter=100_000, tol=0.0, n_iter_no_change=100_000,
+                        batch_size=32)
+    timer = threading.Timer(0.3, _signals.stop_requested.set)
+    start = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(_signals.TrainingAbandoned):
+            fit_seeds(net, X, y, seeds=range(8))
+    finally:
+        timer.cancel()
+        _signals.stop_requested.clear()
+    assert time.monotonic() - start < 10  # stopped, not 100,000 epochs later
+    _signals.check_stop()  # the main thread never raises it: its signal does
