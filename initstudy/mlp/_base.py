@@ -18,6 +18,7 @@ from ._activations import ACTIVATIONS
 from .._blas import largest_product, limit_blas, one_blas_thread, policy_for
 from ._engine import SeedRun, TrainConfig, train
 from ._init import FromEstimator, initial_network, seed_streams
+from ._memory import check_sizes_fit
 from ._network import Layout, forward
 from ._params import BOOL, DTYPE, LAYER_SIZES, NONE, dtype_of, instance_of, interval, options, validate_params
 
@@ -273,6 +274,8 @@ def fit_stack(
     X, Y = template._validate_xy(X, y, reset=fresh, classes=classes)
     _share_data_attributes(template, estimators[1:])
     layout = Layout((X.shape[1], *template._hidden_sizes(), Y.shape[1]))
+    check_sizes_fit(layout.sizes, template._batch_size(X.shape[0]), template.dtype,
+                    template.hidden_layer_sizes)
     if not fresh and tuple(template.coefs_[-1].shape) != layout.shapes[-1]:
         raise DataError(f"The fitted network has {template.coefs_[-1].shape[1]} outputs but y needs {Y.shape[1]}.")
     with one_blas_thread():  # initial draws (QR, LSUV calibration) are small products

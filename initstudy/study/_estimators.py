@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from sklearn import neural_network
 
 from initstudy import mlp
@@ -98,3 +99,16 @@ def build_estimator(kind: str, task: str, params: Mapping[str, Any]) -> Any:
     """
     check_estimator_params(kind, params)
     return ESTIMATORS[kind][task](**_normalize(params))
+
+
+def check_network_memory(kind: str, dataset: Any, params: Mapping[str, Any]) -> None:
+    """Refuse, before any trial, a fixed network that cannot fit in this machine's memory.
+
+    Only for initstudy's MLPs whose ``hidden_layer_sizes`` is fixed (``params`` are the
+    estimator settings of the study, without the searched ones).
+    """
+    if kind != "mlp":
+        return
+    estimator = build_estimator(kind, dataset.task, params)
+    n_outputs = len(np.unique(dataset.y)) if dataset.task == "classification" else 1
+    mlp.check_network_fits(estimator, dataset.n_samples, dataset.n_features, n_outputs)

@@ -40,6 +40,7 @@ from initstudy.storage import (
 )
 from initstudy.study._config import OBJECTIVES, StudyConfig
 from initstudy.study._datasets import Dataset, load_dataset
+from initstudy.study._estimators import check_network_memory
 from initstudy.study._objective import Objective, objective_names
 from initstudy.study._progress import NullProgress, make_progress
 from initstudy.study._interrupts import Interrupted, interrupts_raise
@@ -206,6 +207,8 @@ def run_study(
     """
     dataset = _load_data(config)  # data and space first: a refused run creates no database
     space = get_space(config.space)
+    if "hidden_layer_sizes" not in space.params:
+        check_network_memory(config.estimator_kind, dataset, config.estimator)
     storage = _storage(config)
     study = _prepare(config, storage, dataset, space, resume)
     fail_stale_trials(storage, study.study_name)

@@ -268,3 +268,20 @@ def test_squared_loss_matches_scikit_learn_definition(regression: tuple[np.ndarr
                        dtype="float64").fit(X, y)
     # one batch, a step of ~0: the epoch loss is the half MSE of the (unchanged) initial network
     assert reg.loss_ == pytest.approx(0.5 * np.mean((reg.predict(X) - y) ** 2), rel=1e-6)
+
+
+def test_a_network_too_large_for_the_machine_is_refused_before_allocating(
+    digits: tuple[np.ndarray, np.ndarray],
+) -> None:
+    X, y = digits
+    with pytest.raises(ConfigError, match=r"hidden_layer_sizes=\(100000, 100000\) needs about "
+                       r"\d+\.\d GiB .*10,007,600,010 weights.*this machine has"):
+        small(hidden_layer_sizes=(100000, 100000)).fit(X, y)
+
+
+def test_network_bytes_counts_weights_gradients_and_a_batch() -> None:
+    from initstudy.mlp._memory import network_bytes
+
+    n_params = 64 * 8 + 8 + 8 * 10 + 10
+    assert network_bytes((64, 8, 10), 100, "float32") == 8 * n_params + 4 * (
+        4 * n_params + 3 * 100 * 18)

@@ -308,3 +308,16 @@ def test_an_interrupt_during_ask_requeues_the_new_trial(sqlite_url: str) -> None
     states = [t.state.name for t in study.trials]
     assert states == ["COMPLETE", "FAIL", "WAITING"]  # not an orphan left RUNNING
     assert study.trials[2].user_attrs["requeued_from"] == 1
+
+
+def test_a_network_too_large_for_memory_is_refused_at_launch(tmp_path) -> None:
+    """Refused before any trial or database: not five failed trials of a 224 GiB network."""
+    from initstudy.exceptions import ConfigError
+    from initstudy.study import StudyConfig, run_study
+
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    config = StudyConfig(dataset="iris", storage=url, n_trials=1, seeds=1,
+                         estimator={"hidden_layer_sizes": [100000, 100000]})
+    with pytest.raises(ConfigError, match=r"needs about \d+\.\d GiB.*Use smaller layers"):
+        run_study(config, progress=False)
+    assert not (tmp_path / "big.db").exists()
