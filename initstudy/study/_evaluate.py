@@ -220,8 +220,15 @@ def check_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
     return tuple(int(s) for s in values)
 
 
+#: Seeds trained, scored and stored together when no ``seed_batch`` is set. Bounds a study's
+#: memory whatever its number of seeds (a group's fitted networks are dropped once it is
+#: stored); 256 networks are far past the stacked engine's per-call overhead regime, and the
+#: scores do not depend on the grouping.
+MAX_GROUP_SEEDS = 256
+
+
 def _groups(seeds: tuple[int, ...], seed_batch: int | None) -> list[list[int]]:
-    size = len(seeds) if seed_batch is None else int(seed_batch)
+    size = min(len(seeds), MAX_GROUP_SEEDS) if seed_batch is None else int(seed_batch)
     if size < 1:
         raise ConfigError(f"The 'seed_batch' must be >= 1 or None. Got {seed_batch!r} instead.")
     return [list(seeds[i : i + size]) for i in range(0, len(seeds), size)]
