@@ -4,9 +4,10 @@ from .._blas import blas_threads, one_blas_thread, set_blas_threads
 from ._classes import MLPClassifier, MLPRegressor
 from ._init import FromEstimator
 from ._memory import check_network_fits
+from ._params import validate_params
 from ._seeds import fit_seeds, score_seeds
 from ._signal import signal_propagation
 
 __all__ = ["FromEstimator", "MLPClassifier", "MLPRegressor", "blas_threads", "check_network_fits",
            "fit_seeds", "one_blas_thread",
-           "score_seeds", "set_blas_threads", "signal_propagation"]
+           "score_seeds", "set_blas_threads", "signal_propagation", "validate_params"]

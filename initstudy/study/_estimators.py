@@ -11,7 +11,6 @@ from sklearn import neural_network
 from initstudy import mlp
 from initstudy._private_apis import validate_sklearn_params
 from initstudy.exceptions import ConfigError, unknown_name_error
-from initstudy.mlp._params import validate_params
 
 __all__ = ["ESTIMATORS", "build_estimator", "check_estimator_params", "check_estimator_values"]
 
@@ -59,7 +58,7 @@ def _validate_sklearn(estimator: Any) -> None:
 
 
 #: Estimator kind -> the parameter validation run on a built estimator (no data needed).
-_VALUE_CHECKS: dict[str, Any] = {"mlp": validate_params, "sklearn_mlp": _validate_sklearn}
+_VALUE_CHECKS: dict[str, Any] = {"mlp": mlp.validate_params, "sklearn_mlp": _validate_sklearn}
 
 
 def check_estimator_values(kind: str, params: Mapping[str, Any]) -> None:
