@@ -148,6 +148,19 @@ def _report_run(study: Any, config: Any, storage: Any) -> None:
     print(f"Dashboard: initstudy dashboard --storage {shlex.quote(url)}")
 
 
+def _describe_file_columns(config: Any) -> None:
+    """Print one line on what the preprocessing does to a data file's columns."""
+    from initstudy.study import BUILTIN_DATASETS, describe_columns, load_dataset
+
+    if not isinstance(config.dataset, (str, os.PathLike)) or str(config.dataset) in BUILTIN_DATASETS:
+        return
+    try:
+        dataset = load_dataset(config.dataset, target=config.target)
+    except InitStudyError:
+        return  # run_study reports it
+    print(describe_columns(dataset, config.preprocessing))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``initstudy run``: run or resume a study, then summarize it."""
     import optuna
@@ -158,6 +171,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     config = _run_config(args)
     resume = False if args.new else True if args.resume else None  # None: continue or create
+    if not args.quiet:
+        _describe_file_columns(config)
     try:  # run_study opens the storage after the data loaded: a refused run creates no file
         study = run_study(config, progress=not args.quiet, resume=resume)
     except Interrupted as e:

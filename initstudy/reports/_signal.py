@@ -56,7 +56,13 @@ def _reload(config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
     except InitStudyError as e:
         raise _Skip(f"the dataset {spec['name']!r} cannot be reloaded ({e}); pass X") from e
     preprocessing = config.get("evaluation", {}).get("preprocessing", "standard")
-    X = _preprocess(np.asarray(dataset.X, dtype=float)[:MAX_ROWS], preprocessing)
+    if preprocessing == "auto" and dataset.columns is not None:  # a table: impute, encode
+        from initstudy.study import make_auto_transformer
+
+        table = dataset.X.iloc[:MAX_ROWS]
+        X = np.asarray(make_auto_transformer(dataset.columns).fit_transform(table), dtype=float)
+    else:
+        X = _preprocess(np.asarray(dataset.X, dtype=float)[:MAX_ROWS], preprocessing)
     return X, np.asarray(dataset.y)[:MAX_ROWS], dataset.task
 
 

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from ._aggregates import AGGREGATES, aggregate, confidence_interval, default_penalty, summarize
 from ._config import StudyConfig
-from ._datasets import Dataset, load_dataset
+from ._datasets import BUILTIN_DATASETS, Dataset, load_dataset
 from ._evaluate import SeedCache, evaluate
 from ._objective import EvaluationFailedError, Objective
+from ._preprocessing import (
+    PREPROCESSING,
+    ColumnPlan,
+    HighCardinalityWarning,
+    describe_columns,
+    make_auto_transformer,
+)
 from ._records import EvaluationResult, SeedRecord
 from ._run import make_pruner, make_sampler, run_study, run_worker
 from ._search_cv import InitSearchCV
@@ -21,9 +28,13 @@ from ._interrupts import Interrupted
 
 __all__ = [
     "AGGREGATES",
+    "BUILTIN_DATASETS",
+    "PREPROCESSING",
+    "ColumnPlan",
     "Dataset",
     "EvaluationFailedError",
     "EvaluationResult",
+    "HighCardinalityWarning",
     "InitSearchCV",
     "Interrupted",
     "Objective",
@@ -33,8 +44,10 @@ __all__ = [
     "aggregate",
     "confidence_interval",
     "default_penalty",
+    "describe_columns",
     "evaluate",
     "load_dataset",
+    "make_auto_transformer",
     "make_pruner",
     "make_sampler",
     "run_study",

@@ -30,6 +30,7 @@ from initstudy.searchspaces import get_space
 from initstudy.study._aggregates import AGGREGATES
 from initstudy.study._estimators import ESTIMATORS, check_estimator_values
 from initstudy.study._evaluate import check_seeds
+from initstudy.study._preprocessing import effective_preprocessing
 from initstudy.study._validation import validation_key
 
 if sys.version_info >= (3, 11):
@@ -120,8 +121,12 @@ class StudyConfig:
         The model seeds (``n`` means ``0 .. n-1``), the same for every trial.
     seed_batch : int or None
         Seeds trained together; None means all at once, or 2 with the Wilcoxon pruner.
-    validation, split_seed, scoring, preprocessing, aggregate, penalty
+    validation, split_seed, scoring, aggregate, penalty
         Passed to :func:`evaluate`.
+    preprocessing : {"auto", "standard", "none"} or transformer, default="auto"
+        "auto" imputes and encodes a table with missing values or text columns (fitted on
+        each training part; see :mod:`initstudy.study._preprocessing`) and is exactly
+        "standard" (a StandardScaler) on complete numeric data, built-in datasets included.
     objectives : tuple of str, default=("score",)
         ``("score",)``, or ``("score", "fit_seconds")`` for a multi-objective study.
     sampler : {"auto", "tpe", "random", "grid"} or optuna sampler, default="auto"
@@ -161,7 +166,7 @@ class StudyConfig:
     validation: Any = "holdout"
     split_seed: int = 0
     scoring: str | None = None
-    preprocessing: Any = "standard"
+    preprocessing: Any = "auto"
     aggregate: str = "mean"
     penalty: float | None = None
     objectives: tuple[str, ...] = ("score",)
@@ -219,6 +224,8 @@ class StudyConfig:
         if len(self.objectives) > 1 and self.pruner != "none":
             raise _fail("pruner", "must be 'none' in a multi-objective study", self.pruner)
         _check_scoring(self.scoring)
+        if isinstance(self.preprocessing, str):
+            effective_preprocessing(self.preprocessing, None)  # the name is valid
         if self.penalty is not None and not isinstance(self.penalty, (int, float)):
             raise _fail("penalty", "must be a number or None", self.penalty)
         validation_key(self.validation, self.split_seed)

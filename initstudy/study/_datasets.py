@@ -7,6 +7,7 @@ does that inside a Pipeline, fitted on the training part only).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -20,6 +21,7 @@ import pandas as pd
 from sklearn import datasets as skdatasets
 
 from ..exceptions import DataError, unknown_name_error
+from ._preprocessing import ColumnPlan, prepare_table, table_fingerprint
 
 __all__ = ["BUILTIN_DATASETS", "DEFAULT_TARGET", "TASKS", "Dataset", "dataset_fingerprint", "load_dataset"]
 
@@ -80,6 +82,12 @@ class Dataset:
         sha256 hex digest of the data (see :func:`dataset_fingerprint`): stable across runs,
         different for different data.
     feature_names : tuple of str
+    columns : ColumnPlan or None
+        For a table that needs ``preprocessing="auto"`` (text, booleans as text, missing
+        values): what each column is; ``X`` is then the table as read (booleans as 1.0/0.0).
+        None for complete numeric data.
+    n_dropped : int
+        Rows left out because their target was missing.
     """
 
     X: np.ndarray | pd.DataFrame
@@ -88,6 +96,8 @@ class Dataset:
     name: str
     fingerprint: str = field(repr=False)
     feature_names: tuple[str, ...] = field(repr=False)
+    columns: ColumnPlan | None = field(default=None, repr=False)
+    n_dropped: int = field(default=0, repr=False)
 
     @property
     def n_samples(self) -> int:
@@ -341,20 +351,38 @@ def _split_frame(frame: pd.DataFrame, target: str | None, source: str) -> tuple[
     features = frame.drop(columns=[target])
     if features.shape[1] == 0:
         raise DataError(f"{source[:1].upper()}{source[1:]} has no feature columns besides the target {target!r}.")
-    missing = {c: int(n) for c, n in features.isna().sum().items() if n}
-    if missing:
-        raise DataError(f"{source[:1].upper()}{source[1:]} has missing feature values (column: count): {missing}; "
-                        "impute or drop them first.")
     return features, frame[target]
 
 
 def _load_frame(frame: pd.DataFrame, target: str | None, task: str | None, name: str,
                 source: str) -> Dataset:
     features, labels = _split_frame(frame, target, source)
+    keep = labels.notna().to_numpy()
+    n_dropped = int((~keep).sum())
+    if not keep.any():
+        raise DataError(f"In {source}: the target column {labels.name!r} has no values (all "
+                        f"{len(labels)} rows missing).")
+    features, labels = features[keep].reset_index(drop=True), labels[keep].reset_index(drop=True)
+    dropped = f" (after dropping {n_dropped} row(s) with a missing target)" if n_dropped else ""
     try:
-        return Dataset.from_arrays(features, labels, task=task, name=name)
+        table, plan = prepare_table(features)
+        if not plan.needs_auto:
+            data = Dataset.from_arrays(features, labels, task=task, name=name)
+            return dataclasses.replace(data, n_dropped=n_dropped)
+        return _table_dataset(table, plan, labels, task, name, n_dropped)
     except DataError as e:
-        raise DataError(f"In {source}: {e}") from e
+        raise DataError(f"In {source}: {e}{dropped}") from e
+
+
+def _table_dataset(table: pd.DataFrame, plan: ColumnPlan, labels: pd.Series, task: str | None,
+                   name: str, n_dropped: int) -> Dataset:
+    """A Dataset of a table that needs ``preprocessing="auto"``."""
+    y = _check_target(labels, table.shape[0])
+    if task is None:
+        task = _detect_task(labels)
+    _check_task(task, y)
+    return Dataset(table, y, task, str(name), table_fingerprint(table, y, task),
+                   tuple(str(c) for c in table.columns), plan, n_dropped)
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -385,7 +413,9 @@ def load_dataset(
         column, an ``(X, y)`` pair, or a :class:`Dataset` (returned as it is).
     target : str, optional
         The target column of a file or DataFrame; default ``"target"``. Every other column is a
-        feature and must be numeric with no missing values.
+        feature: numbers, booleans or text, complete or with missing values (prepared by
+        ``preprocessing="auto"``, see :mod:`initstudy.study._preprocessing`); rows with a
+        missing target are dropped (counted in ``n_dropped``).
     task : {"classification", "regression"}, optional
         Detected when not given (see :meth:`Dataset.from_arrays`); fixed for built-in names.
     n_samples : int, optional

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, get_scorer_names
@@ -32,6 +33,7 @@ from initstudy.exceptions import ConfigError, DivergenceWarning, unknown_name_er
 from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds, one_blas_thread, score_seeds
 from initstudy.study._aggregates import AGGREGATES, default_penalty
 from initstudy.study._datasets import _check_features, _check_target
+from initstudy.study._preprocessing import make_auto_transformer, prepare_table
 from initstudy.study._records import EvaluationResult, SeedRecord
 from initstudy.study._validation import ValidationSpec, make_splits
 
@@ -86,7 +88,10 @@ def _make_scorer(scoring: str | Callable[..., float] | None) -> Scorer:
 
 
 def _make_preprocessing(preprocessing: Any) -> Any:
-    """A fresh transformer: ``"standard"`` -> StandardScaler, None/``"none"`` -> no transform."""
+    """A fresh transformer: ``"standard"`` -> StandardScaler, None/``"none"`` -> no transform.
+
+    ``"auto"`` is resolved by :func:`prepare_folds` before (it depends on the table).
+    """
     if preprocessing is None or preprocessing == "none":
         return None
     if preprocessing == "standard":
@@ -94,7 +99,8 @@ def _make_preprocessing(preprocessing: Any) -> Any:
     if hasattr(preprocessing, "fit_transform") and hasattr(preprocessing, "transform"):
         return clone(preprocessing)
     raise ConfigError(
-        "The 'preprocessing' setting must be 'standard', 'none' or a scikit-learn transformer. "
+        "The 'preprocessing' setting must be 'auto', 'standard', 'none' or a scikit-learn "
+        "transformer. "
         f"Got {preprocessing!r} instead."
     )
 
@@ -106,7 +112,10 @@ def _prepare_folds(
     folds = []
     for index, (train, val) in enumerate(splits):
         transformer = _make_preprocessing(preprocessing)
-        X_train, X_val = X[train], X[val]
+        if isinstance(X, pd.DataFrame):
+            X_train, X_val = X.iloc[train], X.iloc[val]
+        else:
+            X_train, X_val = X[train], X[val]
         if transformer is not None:
             X_train = transformer.fit_transform(X_train, y[train])
             X_val = transformer.transform(X_val)
@@ -364,6 +373,14 @@ def prepare_folds(
     ConfigError
         For an invalid validation or preprocessing setting.
     """
+    if preprocessing == "auto" and isinstance(X, pd.DataFrame):
+        table, plan = prepare_table(X, warn=False)  # the dataset's loader warned already
+        if plan.needs_auto:  # a table: imputed and encoded inside each fold
+            y = _check_target(y, table.shape[0])
+            splits = make_splits(validation, table, y, task=task, split_seed=split_seed)
+            return _prepare_folds(table, y, splits, make_auto_transformer(plan))
+    if preprocessing == "auto":  # complete numbers: exactly "standard"
+        preprocessing = "standard"
     X = _check_features(X)
     y = _check_target(y, X.shape[0])
     X = np.asarray(X)

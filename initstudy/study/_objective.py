@@ -32,6 +32,7 @@ from initstudy.study._cache import StorageSeedCache, estimator_key_params
 from initstudy.study._config import StudyConfig
 from initstudy.study._estimators import build_estimator
 from initstudy.study._evaluate import evaluate_folds, prepare_folds
+from initstudy.study._preprocessing import effective_preprocessing
 from initstudy.study._progress import NullProgress
 from initstudy.study._records import EvaluationResult, SeedRecord
 from initstudy.study._validation import validation_key
@@ -108,9 +109,10 @@ class Objective:
             self.seed_batch = _WILCOXON_BATCH
         # the cache key's "validation" part: everything besides the estimator and the seed
         # that changes a stored score (rows are reused across studies of one database)
+        self.preprocessing = effective_preprocessing(config.preprocessing, dataset.columns)
         self.validation = (
             f"{validation_key(config.validation, config.split_seed)}"
-            f"|preprocessing={config.preprocessing!r}|scoring={config.scoring!r}"
+            f"|preprocessing={self.preprocessing!r}|scoring={config.scoring!r}"
         )
         self.penalty = (
             default_penalty(config.scoring, dataset.task)
@@ -124,7 +126,7 @@ class Objective:
             self._folds = prepare_folds(
                 self.dataset.X, self.dataset.y, task=self.dataset.task,
                 validation=self.config.validation, split_seed=self.config.split_seed,
-                preprocessing=self.config.preprocessing,
+                preprocessing=self.preprocessing,
             )
         return self._folds
 

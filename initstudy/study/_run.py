@@ -41,6 +41,7 @@ from initstudy.storage import (
 from initstudy.study._config import OBJECTIVES, StudyConfig
 from initstudy.study._datasets import Dataset, load_dataset
 from initstudy.study._estimators import check_network_memory
+from initstudy.study._preprocessing import effective_preprocessing
 from initstudy.study._objective import Objective, objective_names
 from initstudy.study._progress import NullProgress, make_progress
 from initstudy.study._interrupts import Interrupted, interrupts_raise
@@ -130,6 +131,9 @@ def _identity(config: StudyConfig, dataset: Dataset, space: Any) -> dict[str, An
     data = config.to_dict(dataset_name=dataset.name)
     data["study"] = {k: v for k, v in data["study"].items() if k not in _RESUMABLE}
     data["space"] = space.to_dict()
+    if isinstance(config.preprocessing, str):  # "auto" on complete numbers is "standard"
+        data["evaluation"]["preprocessing"] = effective_preprocessing(config.preprocessing,
+                                                                      dataset.columns)
     return data
 
 
@@ -209,6 +213,7 @@ def run_study(
     space = get_space(config.space)
     if "hidden_layer_sizes" not in space.params:
         check_network_memory(config.estimator_kind, dataset, config.estimator)
+    effective_preprocessing(config.preprocessing, dataset.columns)  # refused before storage
     storage = _storage(config)
     study = _prepare(config, storage, dataset, space, resume)
     fail_stale_trials(storage, study.study_name)

@@ -121,7 +121,8 @@ def test_bad_configs_give_one_line_errors(tmp_path: Path, text: str, fragments: 
 @pytest.mark.parametrize(
     ("content", "target", "fragment"),
     [("a,b\n1,2\n3,4\n", "label", "Unknown target column"),
-     ("a,target\n1,x\n2,y\nfoo,x\n", None, "must be numeric"),
+     ("a,target\n1,\n2,\nfoo,\n", None, "has no values (all 3 rows missing)"),
+     ("a,day,target\n1,2024-01-02,x\n2,2024-02-03,y\n", None, "'day' holds dates"),
      ("", None, "is empty")],
 )
 def test_bad_data_files_give_one_line_errors(

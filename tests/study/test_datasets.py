@@ -124,9 +124,8 @@ def test_csv_and_parquet_of_the_same_data_share_a_fingerprint(tmp_path, frame):
 def test_target_option_and_task_detection(tmp_path, frame):
     path = tmp_path / "d.csv"
     frame.assign(price=frame["a"] * 10).to_csv(path, index=False)
-    # with target=price the 'target' column is a feature: it is text, so it is refused
-    with pytest.raises(DataError, match="numeric"):
-        load_dataset(path, target="price")
+    # with target=price the 'target' column is a feature: text, one-hot encoded by "auto"
+    assert load_dataset(path, target="price").columns.categorical == ("target",)
     frame.drop(columns="target").assign(price=frame["a"] * 10).to_csv(path, index=False)
     assert load_dataset(path, target="price").task == "regression"
     assert load_dataset(path, target="price", task="regression").y.dtype.kind == "f"
@@ -171,9 +170,12 @@ FILE_ERRORS = [
     ("notarget.csv", "a,b\n1,2\n3,4\n", {}, ["no column 'target'", "--target", "['a', 'b']"]),
     ("wrongtarget.csv", "a,b,label\n1,2,0\n3,4,1\n", {"target": "lable"}, ["'lable'", "Did you mean 'label'", "Valid: a, b, label"]),
     ("onlytarget.csv", "target\n0\n1\n", {}, ["no feature columns"]),
-    ("text.csv", "a,city,target\n1,paris,0\n2,rome,1\n", {}, ["numeric", "city"]),
-    ("nan.csv", "a,b,target\n1,,0\n2,3,1\n", {}, ["missing feature values", "'b': 1"]),
-    ("nantarget.csv", "a,b,target\n1,2,0\n2,3,\n3,4,1\n", {}, ["y has 1 missing"]),
+    ("alltarget.csv", "a,b,target\n1,2,\n2,3,\n", {}, ["target column 'target' has no values",
+                                                       "all 2 rows missing"]),
+    ("oneclassleft.csv", "a,target\n1,0\n2,\n3,0\n", {},
+     ["at least 2 classes", "after dropping 1 row(s) with a missing target"]),
+    ("dates.csv", "a,day,target\n1,2024-01-02,0\n2,2024-01-03,1\n", {}, ["'day' holds dates"]),
+    ("empty.csv", "a,b,target\n1,,0\n2,,1\n", {}, ["'b' has no values"]),
     ("oneclass.csv", "a,target\n1,0\n2,0\n", {}, ["at least 2 classes"]),
     ("onerow.csv", "a,target\n1,0\n", {}, ["at least 2 samples"]),
     ("corrupt.parquet", b"PAR1 this is not parquet at all", {}, ["Cannot read dataset file", "Parquet"]),
