@@ -63,9 +63,11 @@ def cpu_note(ours: str) -> str:
 
 def one_thread(run: Callable[[], Any]) -> Callable[[], Any]:
     """``run`` with BLAS limited to one thread."""
+
     def limited() -> Any:
         with threadpool_limits(1, user_api="blas"):
             return run()
+
     return limited
 
 
@@ -94,8 +96,11 @@ def peak_memory(run: Callable[[], Any]) -> float:
     return peak / 2**20
 
 
-def forced(idle: bool | None = None, cap: int | None = None) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+def forced(
+    idle: bool | None = None, cap: int | None = None
+) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Wrap a run so initstudy's thread policy sees every core free (``idle``) and/or has a cap."""
+
     def wrap(run: Callable[[], Any]) -> Callable[[], Any]:
         def wrapped() -> Any:
             saved = (_blas.free_cores, _seeds.free_cores)
@@ -107,15 +112,19 @@ def forced(idle: bool | None = None, cap: int | None = None) -> Callable[[Callab
             finally:
                 _blas.free_cores, _seeds.free_cores = saved
                 set_blas_threads(previous)
+
         return wrapped
+
     return wrap
 
 
 def load_note() -> str:
     """The load average now and what initstudy's policy decides from it."""
     load = os.getloadavg()
-    return (f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores, this process "
-            f"{_blas._MONITOR.own_rate():.2f}: initstudy sees {_blas.free_cores()} free core(s)")
+    return (
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores, this process "
+        f"{_blas._MONITOR.own_rate():.2f}: initstudy sees {_blas.free_cores()} free core(s)"
+    )
 
 
 def sklearn_pair(make: Callable[[], Any]) -> dict[str, Callable[[], Any]]:
@@ -127,66 +136,101 @@ def faster_sklearn(results: dict[str, tuple[float, Any]]) -> tuple[float, Any, s
     return results[name][0], results[name][1], name
 
 
-def one_and_eight(X: np.ndarray, y: np.ndarray, hidden: tuple[int, ...], epochs: int, repeats: int) -> None:
+def one_and_eight(
+    X: np.ndarray, y: np.ndarray, hidden: tuple[int, ...], epochs: int, repeats: int
+) -> None:
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
     params = {**COMMON, "hidden_layer_sizes": hidden, "batch_size": 200, "max_iter": epochs}
-    r = race({"initstudy": lambda: MLPClassifier(**params, random_state=0).fit(X_tr, y_tr),
-              **sklearn_pair(lambda: SklearnMLP(**params, random_state=0).fit(X_tr, y_tr))}, repeats)
+    r = race(
+        {
+            "initstudy": lambda: MLPClassifier(**params, random_state=0).fit(X_tr, y_tr),
+            **sklearn_pair(lambda: SklearnMLP(**params, random_state=0).fit(X_tr, y_tr)),
+        },
+        repeats,
+    )
     ours_s, ours = r["initstudy"]
     sk_s, sk, which = faster_sklearn(r)
-    print(f"1. one seed, digits {hidden}, {epochs} epochs: initstudy {ours_s:.3f} s (acc {ours.score(X_te, y_te):.3f})"
-          f"  scikit-learn {r['sklearn'][0]:.3f} s, one thread {r['sklearn 1 thread'][0]:.3f} s "
-          f"(acc {sk.score(X_te, y_te):.3f})  speed-up {sk_s / ours_s:.2f}x vs {which} (target >= 2.5x) "
-          f"{cpu_note('initstudy')}")
+    print(
+        f"1. one seed, digits {hidden}, {epochs} epochs: initstudy {ours_s:.3f} s (acc {ours.score(X_te, y_te):.3f})"
+        f"  scikit-learn {r['sklearn'][0]:.3f} s, one thread {r['sklearn 1 thread'][0]:.3f} s "
+        f"(acc {sk.score(X_te, y_te):.3f})  speed-up {sk_s / ours_s:.2f}x vs {which} (target >= 2.5x) "
+        f"{cpu_note('initstudy')}"
+    )
     seeds = range(8)
     eight = lambda: fit_seeds(MLPClassifier(**params), X_tr, y_tr, seeds)  # noqa: E731
-    r = race({"policy": eight, "two threads": forced(idle=True)(eight), "one core": forced(cap=1)(eight),
-              **sklearn_pair(lambda: [SklearnMLP(**params, random_state=s).fit(X_tr, y_tr) for s in seeds])},
-             repeats)
+    r = race(
+        {
+            "policy": eight,
+            "two threads": forced(idle=True)(eight),
+            "one core": forced(cap=1)(eight),
+            **sklearn_pair(
+                lambda: [SklearnMLP(**params, random_state=s).fit(X_tr, y_tr) for s in seeds]
+            ),
+        },
+        repeats,
+    )
     sk_s, sks, which = faster_sklearn(r)
     acc = np.mean([f.score(X_te, y_te) for f in r["policy"][1]])
     sk_acc = np.mean([f.score(X_te, y_te) for f in sks])
-    print(f"2. eight seeds: fit_seeds {r['policy'][0]:.3f} s as decided by the load (mean acc {acc:.3f}); "
-          f"on two seed threads {r['two threads'][0]:.3f} s; on one core {r['one core'][0]:.3f} s  "
-          f"8 x scikit-learn {r['sklearn'][0]:.3f} s, one thread {r['sklearn 1 thread'][0]:.3f} s "
-          f"(mean acc {sk_acc:.3f})  speed-up {sk_s / r['policy'][0]:.2f}x (two threads "
-          f"{sk_s / r['two threads'][0]:.2f}x, one core {sk_s / r['one core'][0]:.2f}x) vs {which} "
-          f"(target >= 5x) {cpu_note('one core')}")
+    print(
+        f"2. eight seeds: fit_seeds {r['policy'][0]:.3f} s as decided by the load (mean acc {acc:.3f}); "
+        f"on two seed threads {r['two threads'][0]:.3f} s; on one core {r['one core'][0]:.3f} s  "
+        f"8 x scikit-learn {r['sklearn'][0]:.3f} s, one thread {r['sklearn 1 thread'][0]:.3f} s "
+        f"(mean acc {sk_acc:.3f})  speed-up {sk_s / r['policy'][0]:.2f}x (two threads "
+        f"{sk_s / r['two threads'][0]:.2f}x, one core {sk_s / r['one core'][0]:.2f}x) vs {which} "
+        f"(target >= 5x) {cpu_note('one core')}"
+    )
 
 
 def medium(n: int, features: int, hidden: tuple[int, ...], epochs: int, repeats: int) -> None:
-    X, y = make_classification(n_samples=n, n_features=features, n_informative=features // 2,
-                               n_classes=4, random_state=0)
+    X, y = make_classification(
+        n_samples=n, n_features=features, n_informative=features // 2, n_classes=4, random_state=0
+    )
     X = X.astype(np.float32)
     params = {**COMMON, "hidden_layer_sizes": hidden, "batch_size": 256, "max_iter": epochs}
     size = 1024 if n > 5000 else 256
     peak, peak_1 = matmul_peak(size, repeats), matmul_peak(size, repeats, threads=1)
     fit = lambda: MLPClassifier(**params, random_state=0).fit(X, y)  # noqa: E731
-    r = race({"initstudy": fit, "all threads": forced(idle=True)(fit), "one thread": forced(cap=1)(fit),
-              **sklearn_pair(lambda: SklearnMLP(**params, random_state=0).fit(X, y))}, repeats)
+    r = race(
+        {
+            "initstudy": fit,
+            "all threads": forced(idle=True)(fit),
+            "one thread": forced(cap=1)(fit),
+            **sklearn_pair(lambda: SklearnMLP(**params, random_state=0).fit(X, y)),
+        },
+        repeats,
+    )
     ours_s, ours = r["initstudy"]
     sk_s, _, which = faster_sklearn(r)
     all_gflops = train_flops(n, (features, *hidden, 4), epochs) / r["all threads"][0] / 1e9
     flops = train_flops(n, (features, *hidden, 4), epochs)
     gflops = flops / ours_s / 1e9
     one_gflops = flops / r["one thread"][0] / 1e9
-    print(f"3. medium {n}x{features}, {hidden}, batch 256, {epochs} epochs: initstudy {ours_s:.3f} s = "
-          f"{gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the float32 matmul peak {peak:.1f} GFLOP/s "
-          f"({size}^3, all cores; target >= 50%), threads as decided by the load; {which} {sk_s:.3f} s "
-          f"({flops / sk_s / 1e9:.1f} GFLOP/s); train acc {ours.score(X, y):.3f}")
-    print(f"3b. the same fit on all BLAS threads (machine taken as idle): {r['all threads'][0]:.3f} s = "
-          f"{all_gflops:.1f} GFLOP/s = {100 * all_gflops / peak:.0f}% of the all-core peak; on one thread: "
-          f"{r['one thread'][0]:.3f} s = {one_gflops:.1f} GFLOP/s = {100 * one_gflops / peak_1:.0f}% of the "
-          f"one-thread peak {peak_1:.1f}")
+    print(
+        f"3. medium {n}x{features}, {hidden}, batch 256, {epochs} epochs: initstudy {ours_s:.3f} s = "
+        f"{gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the float32 matmul peak {peak:.1f} GFLOP/s "
+        f"({size}^3, all cores; target >= 50%), threads as decided by the load; {which} {sk_s:.3f} s "
+        f"({flops / sk_s / 1e9:.1f} GFLOP/s); train acc {ours.score(X, y):.3f}"
+    )
+    print(
+        f"3b. the same fit on all BLAS threads (machine taken as idle): {r['all threads'][0]:.3f} s = "
+        f"{all_gflops:.1f} GFLOP/s = {100 * all_gflops / peak:.0f}% of the all-core peak; on one thread: "
+        f"{r['one thread'][0]:.3f} s = {one_gflops:.1f} GFLOP/s = {100 * one_gflops / peak_1:.0f}% of the "
+        f"one-thread peak {peak_1:.1f}"
+    )
     ours_mb = peak_memory(lambda: MLPClassifier(**params, random_state=0).fit(X, y))
     sk_mb = peak_memory(lambda: SklearnMLP(**params, random_state=0).fit(X, y))
-    print(f"4. peak memory of 3 (tracemalloc, X itself {X.nbytes / 2**20:.1f} MiB not counted): "
-          f"initstudy {ours_mb:.1f} MiB  scikit-learn {sk_mb:.1f} MiB")
+    print(
+        f"4. peak memory of 3 (tracemalloc, X itself {X.nbytes / 2**20:.1f} MiB not counted): "
+        f"initstudy {ours_mb:.1f} MiB  scikit-learn {sk_mb:.1f} MiB"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat: checks that it runs")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, one repeat: checks that it runs"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs per timing; the best is kept")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -198,7 +242,9 @@ def main(argv: list[str] | None = None) -> None:
         one_and_eight(X[:400], y[:400], (16,), 3, 1)
         medium(2000, 20, (32, 32), 1, 1)
         return
-    print(f"numpy {np.__version__}; best of {args.repeats} runs; initstudy trains in float32; {load_note()}")
+    print(
+        f"numpy {np.__version__}; best of {args.repeats} runs; initstudy trains in float32; {load_note()}"
+    )
     one_and_eight(X, y, (64, 64), 50, args.repeats)
     medium(20000, 50, (256, 256), 5, args.repeats)
     print(f"at the end: {load_note()}")

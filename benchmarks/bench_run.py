@@ -162,8 +162,13 @@ def measure(trials: int | None, jobs: int | None) -> dict[str, Any]:
         launched = time.time()
         command = [sys.executable, __file__, "--child", str(times), str(launched), *argv]
         start = time.perf_counter()
-        done = subprocess.run(command, cwd=folder, capture_output=True, text=True,
-                              env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        done = subprocess.run(
+            command,
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
         wall = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"initstudy run failed ({done.returncode}):\n{done.stderr}")
@@ -185,26 +190,42 @@ def measure(trials: int | None, jobs: int | None) -> dict[str, Any]:
 
 def _print(result: dict[str, Any], jobs: int | None, runs: list[float], detail: bool) -> None:
     wall, outside = result["wall_s"], result["outside_s"]
-    print(f"cores: {os.cpu_count()}  jobs: {jobs or 1}  load: {os.getloadavg()[0]:.1f}  "
-          f"walls of the runs: {', '.join(f'{w:.1f}' for w in runs)} s (best shown)")
+    print(
+        f"cores: {os.cpu_count()}  jobs: {jobs or 1}  load: {os.getloadavg()[0]:.1f}  "
+        f"walls of the runs: {', '.join(f'{w:.1f}' for w in runs)} s (best shown)"
+    )
     print(f"wall time:              {wall:7.1f} s   (target < 180 s)")
     print(f"training (fit_seeds):   {result['training_s']:7.1f} s")
     print(f"trials / seed rows:     {result['trials']:.0f} / {result['seed_rows']:.0f}")
-    print(f"outside training:       {outside:7.1f} s = {100 * outside / wall:5.1f} % "
-          "(target < 10%)")
+    print(
+        f"outside training:       {outside:7.1f} s = {100 * outside / wall:5.1f} % (target < 10%)"
+    )
     after = outside - result["start_imports"]
-    print(f"  after start+imports:  {after:7.1f} s = "
-          f"{100 * after / (wall - result['start_imports']):5.1f} % of the rest")
-    labels = {"start_imports": "start + imports", "setup": "setup (storage, study, data)",
-              "sampler": "sampler (ask, suggest)", "storage": "storage (trial writes/reads)",
-              "scoring": "scoring, split, preprocessing", "summary": "summary",
-              "exit": "exit", "other": "other (config, progress, ...)"}
+    print(
+        f"  after start+imports:  {after:7.1f} s = "
+        f"{100 * after / (wall - result['start_imports']):5.1f} % of the rest"
+    )
+    labels = {
+        "start_imports": "start + imports",
+        "setup": "setup (storage, study, data)",
+        "sampler": "sampler (ask, suggest)",
+        "storage": "storage (trial writes/reads)",
+        "scoring": "scoring, split, preprocessing",
+        "summary": "summary",
+        "exit": "exit",
+        "other": "other (config, progress, ...)",
+    }
     per_trial = max(result["trials"], 1.0)
     for part, label in labels.items():
         value = result[part]
-        print(f"  {label:<30} {value:6.2f} s  {100 * value / wall:5.1f} %"
-              + (f"  ({1000 * value / per_trial:.0f} ms/trial)"
-                 if part in ("sampler", "storage", "scoring") else ""))
+        print(
+            f"  {label:<30} {value:6.2f} s  {100 * value / wall:5.1f} %"
+            + (
+                f"  ({1000 * value / per_trial:.0f} ms/trial)"
+                if part in ("sampler", "storage", "scoring")
+                else ""
+            )
+        )
     if detail:
         for key, value in sorted(result["detail"].items(), key=lambda kv: -kv[1]):
             print(f"    {key:<44} {value:6.3f} s")

@@ -42,8 +42,18 @@ from threadpoolctl import ThreadpoolController
 
 from .exceptions import ConfigError
 
-__all__ = ["ENV_VAR", "PARALLEL_MACS", "blas_threads", "current_limit", "free_cores", "largest_product",
-           "limit_blas", "one_blas_thread", "policy_for", "set_blas_threads"]
+__all__ = [
+    "ENV_VAR",
+    "PARALLEL_MACS",
+    "blas_threads",
+    "current_limit",
+    "free_cores",
+    "largest_product",
+    "limit_blas",
+    "one_blas_thread",
+    "policy_for",
+    "set_blas_threads",
+]
 
 ENV_VAR = "INITSTUDY_BLAS_THREADS"
 """Environment variable read when :func:`set_blas_threads` was not called: a positive int cap."""
@@ -105,7 +115,9 @@ def blas_threads() -> int | None:
     if _setting is not _UNSET:
         return _setting
     value = os.environ.get(ENV_VAR, "").strip()
-    return _check_threads(value, f"The environment variable {ENV_VAR}", text=True) if value else None
+    return (
+        _check_threads(value, f"The environment variable {ENV_VAR}", text=True) if value else None
+    )
 
 
 def _cpu_seconds() -> float | None:
@@ -158,7 +170,9 @@ class _LoadMonitor:
         decay = math.exp(-elapsed / _LOAD_SECONDS)
         self._rate = decay * self._rate + (1 - decay) * (cpu - self._cpu) / elapsed
         fresh = busy is not None and self._busy is not None and elapsed <= _LOAD_SECONDS
-        self._others = max(0.0, (busy - self._busy) - (cpu - self._cpu)) / elapsed if fresh else None
+        self._others = (
+            max(0.0, (busy - self._busy) - (cpu - self._cpu)) / elapsed if fresh else None
+        )
         self._wall, self._cpu, self._busy = wall, cpu, busy
 
 
@@ -203,8 +217,10 @@ def policy_for(macs: int) -> int | None:
 def current_limit() -> int:
     """The BLAS threads allowed now (the smallest over the loaded BLAS libraries)."""
     controller = _LIMIT.controller()
-    return min((lib.get_num_threads() or 1 for lib in controller.select(user_api="blas").lib_controllers),
-               default=1)
+    return min(
+        (lib.get_num_threads() or 1 for lib in controller.select(user_api="blas").lib_controllers),
+        default=1,
+    )
 
 
 class _SharedLimit:

@@ -24,8 +24,13 @@ from typing import Any
 
 import optuna
 
-__all__ = ["optuna_rdb_models", "rdb_backend", "study_storage", "trial_id_if_known",
-           "validate_sklearn_params"]
+__all__ = [
+    "optuna_rdb_models",
+    "rdb_backend",
+    "study_storage",
+    "trial_id_if_known",
+    "validate_sklearn_params",
+]
 
 
 def optuna_rdb_models() -> Any:

@@ -27,8 +27,12 @@ def test_optuna_rdb_tables_have_the_columns_we_write() -> None:
     models = _private_apis.optuna_rdb_models()
     columns = {
         models.TrialModel: {"trial_id", "state"},
-        models.TrialIntermediateValueModel: {"trial_id", "step", "intermediate_value",
-                                             "intermediate_value_type"},
+        models.TrialIntermediateValueModel: {
+            "trial_id",
+            "step",
+            "intermediate_value",
+            "intermediate_value_type",
+        },
         models.TrialUserAttributeModel: {"trial_id", "key", "value_json"},
     }
     for model, needed in columns.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import decimal
 from dataclasses import dataclass
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 import optuna
 
@@ -25,9 +25,13 @@ class TrialLike(Protocol):
 
     def suggest_categorical(self, name: str, choices: Any) -> Any: ...  # noqa: D102
 
-    def suggest_float(self, name: str, low: float, high: float, *, step: Any = ..., log: bool = ...) -> float: ...  # noqa: D102, E501
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: Any = ..., log: bool = ...
+    ) -> float: ...  # noqa: D102, E501
 
-    def suggest_int(self, name: str, low: int, high: int, *, step: int = ..., log: bool = ...) -> int: ...  # noqa: D102, E501
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = ..., log: bool = ...
+    ) -> int: ...  # noqa: D102, E501
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,9 @@ class FloatRange:
 
     def distribution(self) -> optuna.distributions.FloatDistribution:
         """The Optuna distribution."""
-        return optuna.distributions.FloatDistribution(self.low, self.high, log=self.log, step=self.step)
+        return optuna.distributions.FloatDistribution(
+            self.low, self.high, log=self.log, step=self.step
+        )
 
     def to_raw(self, typed: bool = False) -> dict[str, Any]:
         """The TOML form ``{low, high[, log][, step][, type]}``."""
@@ -112,7 +118,9 @@ class IntRange:
 
     def distribution(self) -> optuna.distributions.IntDistribution:
         """The Optuna distribution."""
-        return optuna.distributions.IntDistribution(self.low, self.high, log=self.log, step=self.step)
+        return optuna.distributions.IntDistribution(
+            self.low, self.high, log=self.log, step=self.step
+        )
 
     def to_raw(self, typed: bool = False) -> dict[str, Any]:
         """The TOML form ``{low, high[, step][, log][, type]}``."""
@@ -126,7 +134,7 @@ class IntRange:
         return raw
 
 
-Dimension = Union[Fixed, Categorical, FloatRange, IntRange]
+Dimension = Fixed | Categorical | FloatRange | IntRange
 
 
 def parse_dimension(key: str, raw: Any, parameter: Parameter) -> Dimension:
@@ -207,7 +215,9 @@ def _check_order(key: str, low: float, high: float, log: bool) -> None:
     if not low < high:
         raise config_error(key, "low must be < high", {"low": low, "high": high})
     if log and low <= 0:
-        raise config_error(key, "a log range needs low > 0", {"low": low, "high": high, "log": True})
+        raise config_error(
+            key, "a log range needs low > 0", {"low": low, "high": high, "log": True}
+        )
 
 
 def _float_range(key: str, raw: dict[str, Any], log: bool) -> FloatRange:

@@ -28,8 +28,11 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 def _preset_files() -> dict[str, Any]:
     folder = resources.files(_PRESET_PACKAGE).joinpath("presets")
-    return {entry.name[: -len(".toml")]: entry for entry in folder.iterdir()
-            if entry.name.endswith(".toml")}
+    return {
+        entry.name[: -len(".toml")]: entry
+        for entry in folder.iterdir()
+        if entry.name.endswith(".toml")
+    }
 
 
 def available_spaces() -> list[str]:
@@ -43,7 +46,7 @@ def available_spaces() -> list[str]:
     return sorted(_preset_files())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _preset(name: str) -> SearchSpace:
     entry = _preset_files()[name]
     return _from_toml_text(entry.read_text(encoding="utf-8"), f"preset {name!r}", name)

@@ -132,7 +132,9 @@ def _coerce_bias(key: str, value: Any) -> float | str:
         return as_finite_float(key, value)
     if isinstance(value, str):
         return _choice_coercer(None, "initializer")(key, value)
-    raise config_error(key, "bias_init must be a constant (such as 0.01) or an initializer name", value)
+    raise config_error(
+        key, "bias_init must be a constant (such as 0.01) or an initializer name", value
+    )
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,9 @@ def _coerce_any(key: str, value: Any) -> Any:
         return value
     if isinstance(value, float):
         return as_finite_float(key, value)
-    raise config_error(key, "an initializer argument must be a number, a string or a boolean", value)
+    raise config_error(
+        key, "an initializer argument must be a number, a string or a boolean", value
+    )
 
 
 #: Initializer arguments are checked by the initializer itself; this only checks the type.

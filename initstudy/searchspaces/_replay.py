@@ -77,7 +77,9 @@ class ReplayTrial:
         """Return the stored float, checked against ``[low, high]``."""
         return float(self._number(name, low, high))
 
-    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
         """Return the stored int, checked against ``[low, high]`` and ``step``."""
         value = self._number(name, low, high)
         if int(value) != value or (int(value) - low) % step != 0:

@@ -283,7 +283,9 @@ class SearchSpace:
             For an unknown top-level key (with a suggestion) or any invalid entry.
         """
         if not isinstance(data, Mapping):
-            raise ConfigError(f"A search space must be a table (dict). Got {type(data).__name__} instead.")
+            raise ConfigError(
+                f"A search space must be a table (dict). Got {type(data).__name__} instead."
+            )
         for key in data:
             if key not in TOP_KEYS:
                 error = unknown_name_error("search space key", key, TOP_KEYS)

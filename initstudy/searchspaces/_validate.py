@@ -35,7 +35,9 @@ def parse_params(params: Any) -> dict[str, Dimension]:
     """Parse the ``[params]`` table: known estimator parameters only, at least one."""
     _check_table("params", params)
     if not params:
-        raise config_error("params", "a search space must name at least one parameter", dict(params))
+        raise config_error(
+            "params", "a search space must name at least one parameter", dict(params)
+        )
     dims = {}
     for name, raw in params.items():
         if name not in PARAMETERS:
@@ -72,8 +74,11 @@ def parse_init_args(init_args: Any, init: Dimension | None) -> dict[str, dict[st
             error = unknown_name_error("initializer", scheme, initializer_names())
             raise ConfigError(f"Invalid search space key {key!r}: {error}")
         if scheme not in drawn:
-            raise config_error(key, "arguments are given for a scheme that 'init' never draws",
-                               {"init": list(drawn)})
+            raise config_error(
+                key,
+                "arguments are given for a scheme that 'init' never draws",
+                {"init": list(drawn)},
+            )
         _check_table(key, table)
         valid = _scheme_arguments(scheme) + SCHEME_OVERRIDES
         args = {}
@@ -99,7 +104,9 @@ def _candidates(dim: Dimension) -> tuple[Any, ...]:
 
 def _check_scheme_values(scheme: str, args: dict[str, Dimension]) -> None:
     """Build the scheme with each value an argument can take (others fixed or at default)."""
-    fixed = {a: d.value for a, d in args.items() if isinstance(d, Fixed) and a not in SCHEME_OVERRIDES}
+    fixed = {
+        a: d.value for a, d in args.items() if isinstance(d, Fixed) and a not in SCHEME_OVERRIDES
+    }
     _try_build(scheme, fixed, f"init_args.{scheme}")
     for arg, dim in args.items():
         if arg in SCHEME_OVERRIDES or isinstance(dim, Fixed):
@@ -124,8 +131,9 @@ def check_grid(dims: dict[str, Dimension], args: dict[str, dict[str, Dimension]]
     """A grid has only lists and fixed values, and fixed conditional arguments."""
     for name, dim in dims.items():
         if isinstance(dim, (FloatRange, IntRange)):
-            raise config_error(f"params.{name}", "a grid space takes a list of values, not a range",
-                               dim.to_raw())
+            raise config_error(
+                f"params.{name}", "a grid space takes a list of values, not a range", dim.to_raw()
+            )
     for scheme, table in args.items():
         for arg, dim in table.items():
             if not isinstance(dim, Fixed) or arg in SCHEME_OVERRIDES:
@@ -136,5 +144,8 @@ def check_grid(dims: dict[str, Dimension], args: dict[str, dict[str, Dimension]]
                     dim.to_raw(),
                 )
     if not any(isinstance(dim, Categorical) for dim in dims.values()):
-        raise config_error("params", "a grid space needs at least one list of values",
-                           {n: d.to_raw() for n, d in dims.items()})
+        raise config_error(
+            "params",
+            "a grid space needs at least one list of values",
+            {n: d.to_raw() for n, d in dims.items()},
+        )

@@ -18,7 +18,6 @@ from ._records import (
 )
 from ._resolve import DEFAULT_URL, StorageLike, display_url, resolve_storage
 from ._stale import fail_stale_trials, trial_heartbeat
-from ._trial_results import trial_id, write_trial_results
 from ._studies import (
     STUDY_COLUMNS,
     delete_study_data,
@@ -27,6 +26,7 @@ from ._studies import (
     next_free_study_name,
     register_study,
 )
+from ._trial_results import trial_id, write_trial_results
 
 __all__ = [
     "DEFAULT_URL",

@@ -139,8 +139,9 @@ class _AddColumn(sa.schema.ExecutableDDLElement):
 
 
 @compiles(_AddColumn)
-def _compile_add_column(element: _AddColumn, compiler: sa.sql.compiler.DDLCompiler,
-                        **kw: object) -> str:
+def _compile_add_column(
+    element: _AddColumn, compiler: sa.sql.compiler.DDLCompiler, **kw: object
+) -> str:
     table = compiler.preparer.format_table(element.table)
     column = compiler.process(sa.schema.CreateColumn(element.column), **kw)
     return f"ALTER TABLE {table} ADD COLUMN {column}"
@@ -205,7 +206,8 @@ def _migrate(engine: sa.Engine) -> None:
             column = sa.Column("stage", sa.String(16), nullable=False, server_default="search")
             connection.execute(_AddColumn(table, column))
         connection.execute(
-            sa.update(MetaModel).where(MetaModel.key == "schema_version")
+            sa.update(MetaModel)
+            .where(MetaModel.key == "schema_version")
             .values(value=str(SCHEMA_VERSION))
         )
 

@@ -216,8 +216,9 @@ def _check_stage(stage: str) -> str:
     return stage
 
 
-def _row(study_name: str, trial_number: int, record: SeedRunRecord,
-         stage: str = "search") -> dict[str, Any]:
+def _row(
+    study_name: str, trial_number: int, record: SeedRunRecord, stage: str = "search"
+) -> dict[str, Any]:
     """The table row of one record."""
     return {
         "study_name": study_name,
@@ -271,8 +272,12 @@ def _insert_new(session: orm.Session, rows: list[dict[str, Any]]) -> None:
 
 
 def save_seed_runs(
-    storage: StorageLike, study_name: str, trial_number: int, records: Sequence[SeedRunRecord],
-    *, stage: str = "search",
+    storage: StorageLike,
+    study_name: str,
+    trial_number: int,
+    records: Sequence[SeedRunRecord],
+    *,
+    stage: str = "search",
 ) -> None:
     """Store seed runs of one trial, all in one short transaction (all rows or none).
 
@@ -364,8 +369,7 @@ def _frame(models: list[SeedRunModel], has_stage: bool = True) -> pd.DataFrame:
             "error": pd.Series([m.error for m in models], dtype=object),
             "run_key": pd.Series([m.run_key for m in models], dtype=object),
             "created_at": pd.to_datetime(pd.Series([m.created_at for m in models])),
-            "stage": pd.Series([m.stage if has_stage else "search" for m in models],
-                               dtype=object),
+            "stage": pd.Series([m.stage if has_stage else "search" for m in models], dtype=object),
         }
     )
     return frame[list(SEED_RUN_COLUMNS)]

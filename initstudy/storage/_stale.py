@@ -143,7 +143,9 @@ def trial_heartbeat(storage: StorageLike, trial: optuna.Trial) -> Iterator[None]
             return
         stop = threading.Event()
         thread = threading.Thread(
-            target=_beat, args=(rdb, id_of_trial(rdb, trial), interval, stop), name="heartbeat",
+            target=_beat,
+            args=(rdb, id_of_trial(rdb, trial), interval, stop),
+            name="heartbeat",
             daemon=True,
         )
         thread.start()

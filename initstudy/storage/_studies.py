@@ -22,7 +22,6 @@ from ._models import (
 from ._records import canonical_json
 from ._resolve import StorageLike, display_url, opened
 
-
 __all__ = [
     "STUDY_COLUMNS",
     "delete_study_data",

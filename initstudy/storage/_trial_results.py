@@ -86,21 +86,33 @@ def write_trial_results(
         )
 
 
-def _write(connection: sa.Connection, trial_id: int, values: dict[int, float],
-           attrs: dict[str, str]) -> None:
+def _write(
+    connection: sa.Connection, trial_id: int, values: dict[int, float], attrs: dict[str, str]
+) -> None:
     """Replace the trial's rows of these steps and keys (one DELETE and one INSERT each)."""
     if values:
-        connection.execute(sa.delete(_VALUES).where(
-            _VALUES.c.trial_id == trial_id, _VALUES.c.step.in_(list(values))))
+        connection.execute(
+            sa.delete(_VALUES).where(
+                _VALUES.c.trial_id == trial_id, _VALUES.c.step.in_(list(values))
+            )
+        )
         stored = models.TrialIntermediateValueModel.intermediate_value_to_stored_repr
-        connection.execute(sa.insert(_VALUES), [
-            dict(zip(("intermediate_value", "intermediate_value_type"), stored(v)),
-                 trial_id=trial_id, step=step)
-            for step, v in values.items()
-        ])
+        connection.execute(
+            sa.insert(_VALUES),
+            [
+                dict(
+                    zip(("intermediate_value", "intermediate_value_type"), stored(v)),
+                    trial_id=trial_id,
+                    step=step,
+                )
+                for step, v in values.items()
+            ],
+        )
     if attrs:
-        connection.execute(sa.delete(_ATTRS).where(
-            _ATTRS.c.trial_id == trial_id, _ATTRS.c.key.in_(list(attrs))))
-        connection.execute(sa.insert(_ATTRS), [
-            {"trial_id": trial_id, "key": key, "value_json": text} for key, text in attrs.items()
-        ])
+        connection.execute(
+            sa.delete(_ATTRS).where(_ATTRS.c.trial_id == trial_id, _ATTRS.c.key.in_(list(attrs)))
+        )
+        connection.execute(
+            sa.insert(_ATTRS),
+            [{"trial_id": trial_id, "key": key, "value_json": text} for key, text in attrs.items()],
+        )

@@ -6,10 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from reliability_helpers import settle, write_config
 
 from initstudy import cli
-
-from reliability_helpers import settle, write_config
 
 
 @pytest.fixture(scope="session")

@@ -96,11 +96,18 @@ def subprocess_env(one_thread: bool = True) -> dict[str, str]:
     return env
 
 
-def run_cli(args: Sequence[str], cwd: Path, timeout: float = 240,
-            one_thread: bool = True) -> subprocess.CompletedProcess:
+def run_cli(
+    args: Sequence[str], cwd: Path, timeout: float = 240, one_thread: bool = True
+) -> subprocess.CompletedProcess:
     """Run ``initstudy ARGS`` as a subprocess and wait for it."""
-    return subprocess.run(cli_command(*args), cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=subprocess_env(one_thread))
+    return subprocess.run(
+        cli_command(*args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=subprocess_env(one_thread),
+    )
 
 
 def worker_pids(parent: int) -> list[int]:

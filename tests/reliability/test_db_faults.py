@@ -17,20 +17,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from initstudy.storage import list_studies, load_seed_runs, resolve_storage
-
 from reliability_helpers import (
     TINY_TOML,
     assert_one_line_error,
     check_finished_study,
     cli_command,
-    subprocess_env,
     run_cli,
     run_main,
     stored_state,
+    subprocess_env,
     write_config,
 )
+
+from initstudy.storage import list_studies, load_seed_runs, resolve_storage
 
 
 def _not_sqlite(path: Path) -> None:
@@ -68,13 +67,15 @@ FAULTS: dict[str, tuple[Callable[[Path], None], str]] = {
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_run_on_a_bad_database_file(fault: str, study_db: Path, tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_on_a_bad_database_file(
+    fault: str, study_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     damage, words = FAULTS[fault]
     damage(study_db)
     before = stored_state(study_db)
-    code, _, err = run_main(["run", str(write_config(tmp_path)), "--storage", str(study_db),
-                             "--quiet"], capsys)
+    code, _, err = run_main(
+        ["run", str(write_config(tmp_path)), "--storage", str(study_db), "--quiet"], capsys
+    )
     assert_one_line_error(code, err, words)
     assert str(study_db) in err
     assert stored_state(study_db) == before
@@ -97,8 +98,11 @@ def test_a_read_only_database_can_still_be_listed_and_shown(
 def test_the_error_of_a_real_process_is_one_line(study_db: Path, tmp_path: Path) -> None:
     _truncated(study_db)
     before = stored_state(study_db)
-    done = run_cli(["run", str(write_config(tmp_path)), "--storage", str(study_db), "--quiet"],
-                   cwd=tmp_path, timeout=60)
+    done = run_cli(
+        ["run", str(write_config(tmp_path)), "--storage", str(study_db), "--quiet"],
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert_one_line_error(done.returncode, done.stderr, "is truncated")
     assert stored_state(study_db) == before
 
@@ -106,11 +110,13 @@ def test_the_error_of_a_real_process_is_one_line(study_db: Path, tmp_path: Path)
 # -- name collisions ---------------------------------------------------------------------------
 COLLISIONS = {
     "other-space": (['"lecun_normal"', '"he_uniform"'], [], "config 'space.params.init'"),
-    "other-dataset": (None, ["--dataset", "wine"],
-                      "dataset fingerprint (stored '"),
+    "other-dataset": (None, ["--dataset", "wine"], "dataset fingerprint (stored '"),
     "other-seeds": (["n = 3", "n = 4"], [], "config 'seeds.n' (stored 3, given 4)"),
-    "other-estimator": (["max_iter = 20", "max_iter = 21"], [],
-                        "config 'estimator.max_iter' (stored 20, given 21)"),
+    "other-estimator": (
+        ["max_iter = 20", "max_iter = 21"],
+        [],
+        "config 'estimator.max_iter' (stored 20, given 21)",
+    ),
 }
 
 
@@ -128,8 +134,10 @@ def test_a_name_collision_is_refused_and_the_file_untouched(
     code, _, err = run_main(_collision_args(kind, tmp_path, study_db), capsys)
     assert_one_line_error(code, err, "Study 'tiny' already exists in ")
     assert COLLISIONS[kind][2] in err
-    assert "Its stored results were not changed. Pass a new --study-name, or --new to start a " \
-           "fresh study named 'tiny-2' next to it." in err
+    assert (
+        "Its stored results were not changed. Pass a new --study-name, or --new to start a "
+        "fresh study named 'tiny-2' next to it." in err
+    )
     assert stored_state(study_db) == before
 
 
@@ -162,8 +170,19 @@ def test_resume_of_a_missing_study_is_refused(
     study_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = stored_state(study_db)
-    code, _, err = run_main(["run", str(write_config(tmp_path)), "--storage", str(study_db),
-                             "--study-name", "nope", "--resume", "--quiet"], capsys)
+    code, _, err = run_main(
+        [
+            "run",
+            str(write_config(tmp_path)),
+            "--storage",
+            str(study_db),
+            "--study-name",
+            "nope",
+            "--resume",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert_one_line_error(code, err, "Unknown study 'nope'")
     assert stored_state(study_db) == before
 
@@ -176,9 +195,16 @@ def test_a_silent_postgres_server_gives_an_error_within_10_s(
     with socket.create_server(("127.0.0.1", 0)) as server:  # accepts, never answers
         port = server.getsockname()[1]
         start = time.monotonic()
-        code, _, err = run_main(["run", str(write_config(tmp_path)), "--storage",
-                                 f"postgresql://user:secret@127.0.0.1:{port}/db", "--quiet"],
-                                capsys)
+        code, _, err = run_main(
+            [
+                "run",
+                str(write_config(tmp_path)),
+                "--storage",
+                f"postgresql://user:secret@127.0.0.1:{port}/db",
+                "--quiet",
+            ],
+            capsys,
+        )
         elapsed = time.monotonic() - start
     assert elapsed < 10
     assert_one_line_error(code, err, "Cannot connect to the study database at postgresql://")
@@ -193,8 +219,10 @@ def test_database_file_names_with_odd_characters_work(
     folder = tmp_path / "my studies"
     folder.mkdir()
     db = folder / name
-    code, _, err = run_main(["run", str(write_config(tmp_path)), "--storage", str(db),
-                             "--trials", "1", "--quiet"], capsys)
+    code, _, err = run_main(
+        ["run", str(write_config(tmp_path)), "--storage", str(db), "--trials", "1", "--quiet"],
+        capsys,
+    )
     assert code == 0, err
     assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
         name
@@ -213,8 +241,15 @@ def _run_on_a_full_disk(args: list[str], folder: Path, db: Path) -> None:
     def small_disk() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    full = subprocess.run(cli_command(*args), cwd=folder, capture_output=True, text=True,
-                          timeout=300, env=subprocess_env(), preexec_fn=small_disk)
+    full = subprocess.run(
+        cli_command(*args),
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=subprocess_env(),
+        preexec_fn=small_disk,
+    )
     assert_one_line_error(full.returncode, full.stderr, "study database")
 
 

@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from reliability_helpers import TINY_TOML, run_cli, write_config
 
 from initstudy.storage import load_seed_runs
-
-from reliability_helpers import TINY_TOML, run_cli, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -54,8 +53,19 @@ def _bits(values: pd.Series) -> list[str]:
 
 def _run(folder: Path, name: str, text: str, jobs: int) -> pd.DataFrame:
     db = folder / f"{name}.db"
-    done = run_cli(["run", str(write_config(folder, text, f"{name}.toml")), "--storage", str(db),
-                    "--jobs", str(jobs), "--quiet"], cwd=folder, one_thread=jobs > 1)
+    done = run_cli(
+        [
+            "run",
+            str(write_config(folder, text, f"{name}.toml")),
+            "--storage",
+            str(db),
+            "--jobs",
+            str(jobs),
+            "--quiet",
+        ],
+        cwd=folder,
+        one_thread=jobs > 1,
+    )
     assert done.returncode == 0, done.stderr
     study_name = "grid" if "grid = true" in text else "tiny"
     rows = load_seed_runs(db, study_name)

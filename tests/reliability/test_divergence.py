@@ -15,11 +15,10 @@ import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
+from reliability_helpers import run_main, write_config
 
 from initstudy.reports import build_markdown_report, trials_table
 from initstudy.storage import load_seed_runs
-
-from reliability_helpers import run_main, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +62,7 @@ def diverged_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]
 
 
 def test_diverged_seeds_are_recorded_with_the_penalty_and_the_study_goes_on(
-    diverged_study: tuple[Path, str]
+    diverged_study: tuple[Path, str],
 ) -> None:
     db, name = diverged_study
     study = optuna.load_study(study_name=name, storage=f"sqlite:///{db}")
@@ -84,8 +83,9 @@ def test_diverged_seeds_are_recorded_with_the_penalty_and_the_study_goes_on(
     assert 0 < total <= 2 * N_SEEDS
 
 
-def test_the_report_shows_the_diverged_count(diverged_study: tuple[Path, str],
-                                             tmp_path: Path) -> None:
+def test_the_report_shows_the_diverged_count(
+    diverged_study: tuple[Path, str], tmp_path: Path
+) -> None:
     db, name = diverged_study
     table = trials_table(f"sqlite:///{db}", name).set_index("trial_number")
     rows = load_seed_runs(db, name)
@@ -103,8 +103,10 @@ def test_the_report_shows_the_diverged_count(diverged_study: tuple[Path, str],
 def test_run_prints_the_diverged_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The end-of-run summary counts diverged seeds (here every scheme's only trial)."""
     text = DIVERGE_TOML.replace("init_scale = [1.0, 1000.0]", "init_scale = [1000.0]")
-    code, out, err = run_main(["run", str(write_config(tmp_path, text)), "--storage",
-                               str(tmp_path / "d.db"), "--quiet"], capsys)
+    code, out, err = run_main(
+        ["run", str(write_config(tmp_path, text)), "--storage", str(tmp_path / "d.db"), "--quiet"],
+        capsys,
+    )
     assert code == 0, err
     rows = load_seed_runs(tmp_path / "d.db", "diverge")
     study = optuna.load_study(study_name="diverge", storage=f"sqlite:///{tmp_path / 'd.db'}")
@@ -113,7 +115,7 @@ def test_run_prints_the_diverged_count(tmp_path: Path, capsys: pytest.CaptureFix
     lines = out.split("Init schemes")[1].splitlines()
     header = next(line.split() for line in lines if "n_diverged" in line)
     printed = {}
-    for line in lines[lines.index(next(l for l in lines if "n_diverged" in l)) + 1:]:
+    for line in lines[lines.index(next(row for row in lines if "n_diverged" in row)) + 1 :]:
         cells = line.split()
         if len(cells) != len(header):
             break

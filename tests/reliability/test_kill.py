@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from optuna.trial import TrialState
-
 from reliability_helpers import (
     check_finished_study,
     cli_command,
@@ -79,8 +78,11 @@ def _kill_workers_mid_trial(process: subprocess.Popen, db: Path, rng: random.Ran
     for _ in range(KILLS):
         time.sleep(rng.uniform(0.2, 1.0))
         live = lambda: [p for p in worker_pids(process.pid) if p not in killed]  # noqa: E731
-        _wait_for(lambda: trial_states(db).get("RUNNING", 0) >= len(live()) > 0, 60,
-                  "every live worker inside a trial")
+        _wait_for(
+            lambda: trial_states(db).get("RUNNING", 0) >= len(live()) > 0,  # noqa: B023
+            60,
+            "every live worker inside a trial",
+        )
         victim = rng.choice(live())
         os.kill(victim, signal.SIGKILL)
         killed.append(victim)
@@ -91,8 +93,14 @@ def test_sigkill_three_workers_then_rerun(tmp_path: Path) -> None:
     config = write_config(tmp_path, KILL_TOML)
     db = tmp_path / "kill.db"
     command = cli_command("run", str(config), "--storage", str(db), "--jobs", "4", "--quiet")
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=subprocess_env())
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+    )
     try:
         killed = _kill_workers_mid_trial(process, db, random.Random(20261123))
         _, err = process.communicate(timeout=240)
@@ -105,17 +113,21 @@ def test_sigkill_three_workers_then_rerun(tmp_path: Path) -> None:
     assert "Traceback" not in err
     assert "worker process(es) exited with code(s) [-9, -9, -9]; rerun the same command" in err
 
-    again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
-                           env=subprocess_env(), timeout=240)
+    again = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, env=subprocess_env(), timeout=240
+    )
     assert again.returncode == 0, again.stderr
     assert f"{N_TRIALS} complete trials" in again.stdout
 
     study, rows = check_finished_study(f"sqlite:///{db}", "kill", N_TRIALS, N_SEEDS)
-    failed = [t for t in study.trials if t.state == TrialState.FAIL
-              and not t.user_attrs.get("surplus")]
+    failed = [
+        t for t in study.trials if t.state == TrialState.FAIL and not t.user_attrs.get("surplus")
+    ]
     assert 1 <= len(failed) <= KILLS, [t.user_attrs for t in failed]
-    print(f"killed trials: {[t.number for t in failed]}, their stored seeds: "
-          f"{rows[rows['trial_number'].isin([t.number for t in failed])]['seed'].tolist()}")
+    print(
+        f"killed trials: {[t.number for t in failed]}, their stored seeds: "
+        f"{rows[rows['trial_number'].isin([t.number for t in failed])]['seed'].tolist()}"
+    )
     retried = {}
     for trial in study.trials:
         history = trial.system_attrs.get("retry_history", [])
@@ -168,16 +180,24 @@ def test_a_joined_worker_keeps_its_long_trial(tmp_path: Path) -> None:
     """
     db = tmp_path / "joined.db"
     launcher = subprocess.Popen(
-        cli_command("run", str(write_config(tmp_path, WORKER_TOML)), "--storage", str(db),
-                    "--quiet"),
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cli_command(
+            "run", str(write_config(tmp_path, WORKER_TOML)), "--storage", str(db), "--quiet"
+        ),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=subprocess_env(),
     )
     try:
         _wait_for(lambda: trial_states(db).get("RUNNING", 0) > 0, 60, "the first trial")
         worker = subprocess.run(
             cli_command("worker", "--storage", str(db), "--study-name", "joined", "--quiet"),
-            cwd=tmp_path, capture_output=True, text=True, env=subprocess_env(), timeout=300,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=subprocess_env(),
+            timeout=300,
         )
         _, launcher_err = launcher.communicate(timeout=300)
     finally:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from optuna.trial import TrialState
-
 from reliability_helpers import (
     check_finished_study,
     cli_command,
@@ -58,14 +57,26 @@ init_scale = {{low = 0.5, high = 2.0, log = true}}
 """
 STORAGE_ERRORS = re.compile(
     r"Traceback|database is locked|OperationalError|StorageError|IntegrityError|"
-    r"deadlock|could not serialize|Cannot connect|error:", re.IGNORECASE,
+    r"deadlock|could not serialize|Cannot connect|error:",
+    re.IGNORECASE,
 )
 
 
 def _load(storage: str, jobs: int, folder: Path) -> None:
     start = time.monotonic()
-    done = run_cli(["run", str(write_config(folder, LOAD_TOML)), "--storage", storage,
-                    "--jobs", str(jobs), "--quiet"], cwd=folder, timeout=400)
+    done = run_cli(
+        [
+            "run",
+            str(write_config(folder, LOAD_TOML)),
+            "--storage",
+            storage,
+            "--jobs",
+            str(jobs),
+            "--quiet",
+        ],
+        cwd=folder,
+        timeout=400,
+    )
     seconds = time.monotonic() - start
     assert done.returncode == 0, done.stderr
     assert not STORAGE_ERRORS.search(done.stderr), done.stderr
@@ -74,10 +85,12 @@ def _load(storage: str, jobs: int, folder: Path) -> None:
     study, rows = check_finished_study(url, "load", N_TRIALS, N_SEEDS)
     failed = [t for t in study.trials if t.state == TrialState.FAIL]
     assert all(t.user_attrs.get("surplus") for t in failed), [t.user_attrs for t in failed]
-    print(f"\nload: {jobs} workers on {url.split(':')[0]}: {N_TRIALS} trials in {seconds:.1f} s "
-          f"({N_TRIALS / seconds:.1f} trials/s, process start included), "
-          f"{len(rows)} seed rows, {len(failed)} surplus trials, 0 storage errors",
-          file=sys.stderr)
+    print(
+        f"\nload: {jobs} workers on {url.split(':')[0]}: {N_TRIALS} trials in {seconds:.1f} s "
+        f"({N_TRIALS / seconds:.1f} trials/s, process start included), "
+        f"{len(rows)} seed rows, {len(failed)} surplus trials, 0 storage errors",
+        file=sys.stderr,
+    )
 
 
 def test_eight_workers_on_one_sqlite_file(tmp_path: Path) -> None:
@@ -95,13 +108,22 @@ SMALL_TOML = LOAD_TOML.replace(f"n_trials = {N_TRIALS}", "n_trials = 12")
 def test_three_launchers_start_the_same_study_at_once(tmp_path: Path) -> None:
     """Three users type the same ``initstudy run`` at the same moment on a new file."""
     db = tmp_path / "race.db"
-    args = cli_command("run", str(write_config(tmp_path, SMALL_TOML)), "--storage", str(db),
-                       "--quiet")
-    processes = [subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=subprocess_env())
-                 for _ in range(3)]
+    args = cli_command(
+        "run", str(write_config(tmp_path, SMALL_TOML)), "--storage", str(db), "--quiet"
+    )
+    processes = [
+        subprocess.Popen(
+            args,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=subprocess_env(),
+        )
+        for _ in range(3)
+    ]
     results = [p.communicate(timeout=240) for p in processes]
-    for process, (out, err) in zip(processes, results):
+    for process, (_out, err) in zip(processes, results):
         assert process.returncode == 0, err
         assert not STORAGE_ERRORS.search(err), err
     check_finished_study(f"sqlite:///{db}", "load", 12, N_SEEDS)
@@ -111,9 +133,19 @@ def test_reading_while_a_study_writes(tmp_path: Path, capsys: pytest.CaptureFixt
     """``initstudy studies`` and ``show`` (read-only opens) during a 2-worker run."""
     db = tmp_path / "busy.db"
     run = subprocess.Popen(
-        cli_command("run", str(write_config(tmp_path, SMALL_TOML.replace("= 12", "= 40"))),
-                    "--storage", str(db), "--jobs", "2", "--quiet"),
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cli_command(
+            "run",
+            str(write_config(tmp_path, SMALL_TOML.replace("= 12", "= 40"))),
+            "--storage",
+            str(db),
+            "--jobs",
+            "2",
+            "--quiet",
+        ),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=subprocess_env(),
     )
     reads = 0

@@ -19,6 +19,7 @@ from typing import Any
 
 import optuna
 import pytest
+from reliability_helpers import run_main
 
 import initstudy
 from initstudy import cli
@@ -35,8 +36,6 @@ from initstudy.storage import (
     save_seed_runs,
 )
 from initstudy.study import StudyConfig
-
-from reliability_helpers import run_main
 
 PACKAGE = Path(initstudy.__file__).parent
 NASTY = [
@@ -69,10 +68,14 @@ def test_dashboard_binds_to_localhost_by_default(study_db: Path, served: list) -
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "example.org"])
-def test_dashboard_refuses_other_hosts_without_the_flag(host: str, study_db: Path,
-                                                        served: list) -> None:
-    with pytest.raises(ConfigError, match="unless remote access is allowed explicitly "
-                                          r"\(--allow-remote\): it has no authentication"):
+def test_dashboard_refuses_other_hosts_without_the_flag(
+    host: str, study_db: Path, served: list
+) -> None:
+    with pytest.raises(
+        ConfigError,
+        match="unless remote access is allowed explicitly "
+        r"\(--allow-remote\): it has no authentication",
+    ):
         run_dashboard(study_db, host=host)
     assert served == []
 
@@ -96,8 +99,9 @@ def test_cli_dashboard_is_local_by_default_and_remote_needs_the_flag(
     assert [c["host"] for c in served] == ["127.0.0.1"]
     code, _, err = run_main(["dashboard", "--storage", str(study_db), "--host", "0.0.0.0"], capsys)
     assert code == 2 and "error: " in err and "--allow-remote" in err
-    code, _, err = run_main(["dashboard", "--storage", str(study_db), "--host", "0.0.0.0",
-                             "--allow-remote"], capsys)
+    code, _, err = run_main(
+        ["dashboard", "--storage", str(study_db), "--host", "0.0.0.0", "--allow-remote"], capsys
+    )
     assert code == 0 and "WARNING" in err
     assert [c["host"] for c in served] == ["127.0.0.1", "0.0.0.0"]
 
@@ -112,7 +116,9 @@ def _tables(path: Path) -> set[str]:
 
 
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used:UserWarning")
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_names_and_values_with_sql_fragments_are_stored_as_data(
     backend: str, request: pytest.FixtureRequest
 ) -> None:
@@ -149,8 +155,20 @@ def test_a_study_run_under_a_nasty_name_keeps_every_other_study(
 
     name = "tiny'; DROP TABLE trials; --"
     before = _tables(study_db)
-    code, _, err = run_main(["run", str(write_config(tmp_path)), "--storage", str(study_db),
-                             "--study-name", name, "--trials", "1", "--quiet"], capsys)
+    code, _, err = run_main(
+        [
+            "run",
+            str(write_config(tmp_path)),
+            "--storage",
+            str(study_db),
+            "--study-name",
+            name,
+            "--trials",
+            "1",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert _tables(study_db) == before
     studies = list_studies(study_db).set_index("study_name")["n_complete"].to_dict()
@@ -161,11 +179,24 @@ def test_a_study_run_under_a_nasty_name_keeps_every_other_study(
 _SQL_CALLS = {"execute", "executemany", "executescript", "exec_driver_sql", "text"}
 _CODE_RUNNERS = {"eval", "exec", "compile", "__import__", "execfile"}
 _UNSAFE_LOADERS = {
-    ("pickle", "load"), ("pickle", "loads"), ("cloudpickle", "load"), ("cloudpickle", "loads"),
-    ("dill", "load"), ("dill", "loads"), ("marshal", "load"), ("marshal", "loads"),
-    ("joblib", "load"), ("yaml", "load"), ("yaml", "unsafe_load"), ("shelve", "open"),
-    ("importlib", "import_module"), ("pd", "read_pickle"), ("pandas", "read_pickle"),
-    ("torch", "load"), ("os", "system"), ("os", "popen"),
+    ("pickle", "load"),
+    ("pickle", "loads"),
+    ("cloudpickle", "load"),
+    ("cloudpickle", "loads"),
+    ("dill", "load"),
+    ("dill", "loads"),
+    ("marshal", "load"),
+    ("marshal", "loads"),
+    ("joblib", "load"),
+    ("yaml", "load"),
+    ("yaml", "unsafe_load"),
+    ("shelve", "open"),
+    ("importlib", "import_module"),
+    ("pd", "read_pickle"),
+    ("pandas", "read_pickle"),
+    ("torch", "load"),
+    ("os", "system"),
+    ("os", "popen"),
 }
 
 
@@ -213,8 +244,9 @@ def test_the_scan_catches_the_patterns_it_looks_for() -> None:
     ]
     for source in bad:
         calls = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)]
-        assert any(_called_name(c)[1] in _SQL_CALLS and c.args and _built_string(c.args[0])
-                   for c in calls), source
+        assert any(
+            _called_name(c)[1] in _SQL_CALLS and c.args and _built_string(c.args[0]) for c in calls
+        ), source
     fine = 'cursor.execute("PRAGMA journal_mode=WAL")'
     call = next(n for n in ast.walk(ast.parse(fine)) if isinstance(n, ast.Call))
     assert not _built_string(call.args[0])
@@ -229,8 +261,10 @@ def test_no_module_can_run_code_from_a_file() -> None:
             owner, name = _called_name(node)
             if (owner is None and name in _CODE_RUNNERS) or (owner, name) in _UNSAFE_LOADERS:
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {owner}.{name}")
-            if name == "load" and owner in ("np", "numpy") and any(
-                k.arg == "allow_pickle" for k in node.keywords
+            if (
+                name == "load"
+                and owner in ("np", "numpy")
+                and any(k.arg == "allow_pickle" for k in node.keywords)
             ):
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} np.load(allow_pickle)")
             if any(k.arg == "shell" and getattr(k.value, "value", False) for k in node.keywords):
@@ -279,17 +313,30 @@ def test_a_toml_with_code_in_it_is_only_data(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
-def test_the_html_report_escapes_names_and_values(tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_html_report_escapes_names_and_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A study name holding HTML is shown as text in the report, never run as a script."""
-    from initstudy.reports import build_html_report
-
     from reliability_helpers import write_config
+
+    from initstudy.reports import build_html_report
 
     name = "<script>alert('x')</script><img src=x onerror=alert(1)>"
     db = tmp_path / "html.db"
-    code, _, err = run_main(["run", str(write_config(tmp_path)), "--storage", str(db),
-                             "--study-name", name, "--trials", "1", "--quiet"], capsys)
+    code, _, err = run_main(
+        [
+            "run",
+            str(write_config(tmp_path)),
+            "--storage",
+            str(db),
+            "--study-name",
+            name,
+            "--trials",
+            "1",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 0, err
     html = build_html_report(db, name, path=tmp_path / "r.html", signal=False).read_text()
     assert "<script>alert(" not in html and "<img src=x" not in html

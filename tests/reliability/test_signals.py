@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from reliability_helpers import (
     check_finished_study,
     cli_command,
@@ -65,9 +64,11 @@ def _stored_rows(db: Path) -> list[tuple[int, int, str, float]]:
         return []
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
-        return sorted(connection.execute(
-            "SELECT trial_number, seed, run_key, score FROM initstudy_seed_runs"
-        ).fetchall())
+        return sorted(
+            connection.execute(
+                "SELECT trial_number, seed, run_key, score FROM initstudy_seed_runs"
+            ).fetchall()
+        )
     except sqlite3.OperationalError:
         return []
     finally:
@@ -109,11 +110,24 @@ def test_interrupt_saves_finished_seeds_and_the_rerun_continues(case: str, tmp_p
     signals, target, jobs = CASES[case]
     signum = signals[0]
     db = tmp_path / "signals.db"
-    args = ["run", str(write_config(tmp_path, SIGNAL_TOML)), "--storage", str(db),
-            "--jobs", str(jobs), "--quiet"]
-    process = subprocess.Popen(cli_command(*args), cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=subprocess_env(),
-                               start_new_session=True)
+    args = [
+        "run",
+        str(write_config(tmp_path, SIGNAL_TOML)),
+        "--storage",
+        str(db),
+        "--jobs",
+        str(jobs),
+        "--quiet",
+    ]
+    process = subprocess.Popen(
+        cli_command(*args),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+        start_new_session=True,
+    )
     try:
         end = time.monotonic() + 90
         while not (_mid_trial(db) and (jobs == 1 or len(worker_pids(process.pid)) == jobs)):
@@ -136,8 +150,14 @@ def test_interrupt_saves_finished_seeds_and_the_rerun_continues(case: str, tmp_p
 
     resume = err.strip().splitlines()[-1].strip()
     assert resume.startswith("initstudy run ") and "--study-name signals" in resume
-    again = subprocess.run(cli_command(*shlex.split(resume)[1:]), cwd=tmp_path,
-                           capture_output=True, text=True, env=subprocess_env(), timeout=240)
+    again = subprocess.run(
+        cli_command(*shlex.split(resume)[1:]),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=240,
+    )
     assert again.returncode == 0, again.stderr
     study, rows = check_finished_study(f"sqlite:///{db}", "signals", N_TRIALS, N_SEEDS)
     requeued = [t for t in study.trials if "requeued_from" in t.user_attrs]
@@ -157,9 +177,15 @@ def test_a_closed_output_pipe_ends_quietly(tmp_path: Path) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        done = subprocess.run(cli_command("spaces"), cwd=tmp_path, stdout=write_end,
-                              stderr=subprocess.PIPE, text=True, env=subprocess_env(),
-                              timeout=60)
+        done = subprocess.run(
+            cli_command("spaces"),
+            cwd=tmp_path,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=subprocess_env(),
+            timeout=60,
+        )
     finally:
         os.close(write_end)
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr

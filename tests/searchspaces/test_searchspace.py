@@ -35,7 +35,11 @@ CONDITIONAL = {
             "scale": {"low": 0.5, "high": 2.0, "type": "float"},
         },
         "sparse": {"nonzero": {"low": 2, "high": 8}},
-        "random_uniform": {"minval": -1.0, "maxval": 1.0, "init_scale": {"low": 0.01, "high": 1.0, "log": True}},
+        "random_uniform": {
+            "minval": -1.0,
+            "maxval": 1.0,
+            "init_scale": {"low": 0.01, "high": 1.0, "log": True},
+        },
     },
 }
 
@@ -57,7 +61,9 @@ def _draw(space: SearchSpace, n: int, seed: int = 0) -> list[tuple[dict, dict]]:
 
 def test_parsed_dimensions():
     space = SearchSpace.from_dict(CONDITIONAL)
-    assert space.params["init"] == Categorical(("he_normal", "variance_scaling", "sparse", "random_uniform"))
+    assert space.params["init"] == Categorical(
+        ("he_normal", "variance_scaling", "sparse", "random_uniform")
+    )
     assert space.params["init_scale"] == FloatRange(0.1, 10.0, log=True)
     assert space.params["batch_size"] == IntRange(16, 128, step=16)
     assert space.params["learning_rate_init"] == Fixed(0.001)
@@ -83,8 +89,11 @@ def test_conditional_arguments_only_for_their_scheme():
         scheme = init if isinstance(init, str) else init["class_name"]
         seen.add(scheme)
         conditional = {k for k in trial_params if k.startswith("init.")}
-        expected = {f"init.{scheme}.{a}" for a, d in space.init_args.get(scheme, {}).items()
-                    if not isinstance(d, Fixed)}
+        expected = {
+            f"init.{scheme}.{a}"
+            for a, d in space.init_args.get(scheme, {}).items()
+            if not isinstance(d, Fixed)
+        }
         assert conditional == expected
         if scheme == "he_normal":
             assert init == "he_normal"
@@ -94,9 +103,15 @@ def test_conditional_arguments_only_for_their_scheme():
             assert init["config"]["mode"] in {"fan_in", "fan_avg"}
             assert 0.5 <= init["config"]["scale"] <= 2.0
         elif scheme == "sparse":
-            assert init == {"class_name": "sparse", "config": {"nonzero": trial_params["init.sparse.nonzero"]}}
+            assert init == {
+                "class_name": "sparse",
+                "config": {"nonzero": trial_params["init.sparse.nonzero"]},
+            }
         else:  # random_uniform: its own init_scale replaces the top-level one
-            assert init == {"class_name": "random_uniform", "config": {"minval": -1.0, "maxval": 1.0}}
+            assert init == {
+                "class_name": "random_uniform",
+                "config": {"minval": -1.0, "maxval": 1.0},
+            }
             assert "init_scale" not in trial_params
             assert params["init_scale"] == trial_params["init.random_uniform.init_scale"]
             assert 0.01 <= params["init_scale"] <= 1.0
@@ -134,7 +149,9 @@ def test_estimator_params_rebuilds_suggest_output_from_best_params():
 def test_estimator_params_round_trips_through_sqlite(tmp_path):
     space = get_space("all")
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    study = optuna.create_study(storage=storage, study_name="s", sampler=optuna.samplers.RandomSampler(seed=3))
+    study = optuna.create_study(
+        storage=storage, study_name="s", sampler=optuna.samplers.RandomSampler(seed=3)
+    )
     suggested = {}
     for _ in range(12):
         trial = study.ask()
@@ -158,8 +175,10 @@ def test_estimator_params_round_trips_through_sqlite(tmp_path):
 )
 def test_estimator_params_errors(trial_params, words):
     space = SearchSpace.from_dict(
-        {"params": {"init": ["he_normal", "sparse"], "init_scale": {"low": 0.1, "high": 10.0}},
-         "init_args": {"sparse": {"nonzero": {"low": 1, "high": 5}}}}
+        {
+            "params": {"init": ["he_normal", "sparse"], "init_scale": {"low": 0.1, "high": 10.0}},
+            "init_args": {"sparse": {"nonzero": {"low": 1, "high": 5}}},
+        }
     )
     with pytest.raises(ConfigError) as info:
         space.estimator_params(trial_params)
@@ -170,13 +189,19 @@ def test_estimator_params_errors(trial_params, words):
 def test_estimator_params_accepts_layer_tuples_and_int_floats():
     space = SearchSpace({"hidden_layer_sizes": ["64,64", "32"], "init_scale": [1, 2.0]})
     assert space.estimator_params({"hidden_layer_sizes": [64, 64], "init_scale": 2}) == {
-        "hidden_layer_sizes": (64, 64), "init_scale": 2.0}
+        "hidden_layer_sizes": (64, 64),
+        "init_scale": 2.0,
+    }
 
 
 def test_grid_sampler_enumerates_exactly_the_product():
     space = SearchSpace(
-        {"init": ["he_normal", "orthogonal", "variance_scaling"], "init_scale": [0.5, 1.0],
-         "hidden_layer_sizes": "32", "activation": ["relu", "tanh"]},
+        {
+            "init": ["he_normal", "orthogonal", "variance_scaling"],
+            "init_scale": [0.5, 1.0],
+            "hidden_layer_sizes": "32",
+            "activation": ["relu", "tanh"],
+        },
         init_args={"variance_scaling": {"mode": "fan_avg"}},
         grid=True,
     )
@@ -186,7 +211,9 @@ def test_grid_sampler_enumerates_exactly_the_product():
     study.optimize(lambda t: seen.append(space.suggest(t)) or 0.0, n_trials=12)
     keys = {(str(p["init"]), p["init_scale"], p["activation"]) for p in seen}
     vs = str({"class_name": "variance_scaling", "config": {"mode": "fan_avg"}})
-    assert keys == set(itertools.product(["he_normal", "orthogonal", vs], [0.5, 1.0], ["relu", "tanh"]))
+    assert keys == set(
+        itertools.product(["he_normal", "orthogonal", vs], [0.5, 1.0], ["relu", "tanh"])
+    )
     assert all(p["hidden_layer_sizes"] == (32,) for p in seen)
 
 
@@ -215,8 +242,14 @@ def test_distributions_name_every_optuna_parameter():
     space = SearchSpace.from_dict(CONDITIONAL)
     names = set(space.distributions())
     assert names == {
-        "init", "init_scale", "hidden_layer_sizes", "batch_size", "init.variance_scaling.mode",
-        "init.variance_scaling.scale", "init.sparse.nonzero", "init.random_uniform.init_scale",
+        "init",
+        "init_scale",
+        "hidden_layer_sizes",
+        "batch_size",
+        "init.variance_scaling.mode",
+        "init.variance_scaling.scale",
+        "init.sparse.nonzero",
+        "init.random_uniform.init_scale",
     }
     seen = set()
     for _, trial_params in _draw(space, 40):
@@ -228,8 +261,13 @@ def test_equality_is_by_canonical_form():
     ints = SearchSpace({"init": "sparse"}, init_args={"sparse": {"stddev": 2}})
     floats = SearchSpace({"init": "sparse"}, init_args={"sparse": {"stddev": 2.0}})
     assert ints != floats
-    assert SearchSpace({"init_scale": [1, 2]}) == SearchSpace({"init_scale": [1.0, 2.0]})  # a float parameter
-    assert len({ints, floats, SearchSpace({"init": "sparse"}, init_args={"sparse": {"stddev": 2}})}) == 2
+    assert SearchSpace({"init_scale": [1, 2]}) == SearchSpace(
+        {"init_scale": [1.0, 2.0]}
+    )  # a float parameter
+    assert (
+        len({ints, floats, SearchSpace({"init": "sparse"}, init_args={"sparse": {"stddev": 2}})})
+        == 2
+    )
 
 
 def test_layer_sizes_are_normalized():
@@ -240,8 +278,12 @@ def test_layer_sizes_are_normalized():
 
 def test_space_without_init_and_only_training_parameters():
     space = SearchSpace(
-        {"learning_rate_init": {"low": 1e-4, "high": 1e-1, "log": True}, "solver": ["adam", "sgd"],
-         "alpha": {"low": 0.0, "high": 0.01, "step": 0.001}, "early_stopping": [True, False]}
+        {
+            "learning_rate_init": {"low": 1e-4, "high": 1e-1, "log": True},
+            "solver": ["adam", "sgd"],
+            "alpha": {"low": 0.0, "high": 0.01, "step": 0.001},
+            "early_stopping": [True, False],
+        }
     )
     for params, _ in _draw(space, 10):
         assert set(params) == {"learning_rate_init", "solver", "alpha", "early_stopping"}

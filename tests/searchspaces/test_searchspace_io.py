@@ -45,7 +45,9 @@ def test_load_reads_a_toml_file_and_names_it_after_the_file(tmp_path):
 
 def test_load_reads_the_space_table_of_a_study_file(tmp_path):
     path = tmp_path / "study.toml"
-    path.write_text('[study]\nn_trials = 3\n\n[space]\nname = "s"\n\n[space.params]\ninit = ["zeros", "ones"]\n')
+    path.write_text(
+        '[study]\nn_trials = 3\n\n[space]\nname = "s"\n\n[space.params]\ninit = ["zeros", "ones"]\n'
+    )
     space = load(path)
     assert space.name == "s" and list(space.params["init"].choices) == ["zeros", "ones"]
 
@@ -61,7 +63,9 @@ def test_toml_round_trip(tmp_path, name):
 
 
 def test_dumps_quotes_odd_strings_and_keys(tmp_path):
-    space = SearchSpace({"init": "zeros"}, name='quote " back \\ tab \t del \x7f ünï', description="line\nbreak")
+    space = SearchSpace(
+        {"init": "zeros"}, name='quote " back \\ tab \t del \x7f ünï', description="line\nbreak"
+    )
     path = tmp_path / "odd.toml"
     path.write_text(dumps(space), encoding="utf-8")
     assert load(path) == space
@@ -73,12 +77,21 @@ def test_dumps_quotes_odd_strings_and_keys(tmp_path):
         ("[params\ninit = 1\n", ["Malformed TOML", "line 1"]),
         ("[params]\ninit = \n", ["Malformed TOML", "line 2"]),
         ("[params]\ninit = ['he_normal']\ninit = ['zeros']\n", ["Malformed TOML", "line 3"]),
-        ("[params]\ninit = ['he_nrmal']\n", ["bad.toml", "'params.init[0]'", "Did you mean 'he_normal'"]),
+        (
+            "[params]\ninit = ['he_nrmal']\n",
+            ["bad.toml", "'params.init[0]'", "Did you mean 'he_normal'"],
+        ),
         ("[params]\nlr = 0.1\n", ["bad.toml", "'params.lr'"]),
         ("name = 'x'\n", ["bad.toml", "needs a [params] table"]),
         ("[params]\ninit = []\n", ["bad.toml", "must not be empty"]),
-        ("[params]\nalpha = { low = 0.0, high = 1.0, log = true }\n", ["bad.toml", "log range needs low > 0"]),
-        ("[params]\ninit = 'zeros'\n[study]\nx = 1\n", ["bad.toml", "Unknown search space key 'study'"]),
+        (
+            "[params]\nalpha = { low = 0.0, high = 1.0, log = true }\n",
+            ["bad.toml", "log range needs low > 0"],
+        ),
+        (
+            "[params]\ninit = 'zeros'\n[study]\nx = 1\n",
+            ["bad.toml", "Unknown search space key 'study'"],
+        ),
     ],
 )
 def test_bad_files_raise_config_error_naming_the_file(tmp_path, content, words):
@@ -110,7 +123,7 @@ def test_unreadable_files(tmp_path):
 def test_loading_never_executes_the_file(tmp_path):
     marker = tmp_path / "executed"
     path = tmp_path / "evil.toml"
-    path.write_text(f'[params]\ninit = "__import__(\'pathlib\').Path(\'{marker}\').touch()"\n')
+    path.write_text(f"[params]\ninit = \"__import__('pathlib').Path('{marker}').touch()\"\n")
     with pytest.raises(ConfigError):
         load(path)
     assert not marker.exists()
@@ -130,7 +143,15 @@ def test_get_space_resolution(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("value", "words"),
     [
-        ("kears", ["Unknown search space 'kears'", "Did you mean 'keras'", "all, classic, grid, keras, variance-scaling", ".toml"]),
+        (
+            "kears",
+            [
+                "Unknown search space 'kears'",
+                "Did you mean 'keras'",
+                "all, classic, grid, keras, variance-scaling",
+                ".toml",
+            ],
+        ),
         ("nowhere/space.toml", ["does not exist", "space.toml"]),
         ("missing.toml", ["does not exist"]),
         (3, ["must be a preset name", "int"]),

@@ -15,15 +15,31 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 PRESETS = ["all", "classic", "grid", "keras", "variance-scaling"]
 KERAS_15 = {
-    "constant", "identity", "ones", "zeros", "glorot_normal", "glorot_uniform", "he_normal",
-    "he_uniform", "lecun_normal", "lecun_uniform", "orthogonal", "random_normal", "random_uniform",
-    "truncated_normal", "variance_scaling",
+    "constant",
+    "identity",
+    "ones",
+    "zeros",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "orthogonal",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+    "variance_scaling",
 }
 
 
 def _suggestions(name: str, n: int) -> list[tuple[dict, dict]]:
     space = get_space(name)
-    sampler = optuna.samplers.GridSampler(space.grid(), seed=0) if space.is_grid else optuna.samplers.TPESampler(seed=0)
+    sampler = (
+        optuna.samplers.GridSampler(space.grid(), seed=0)
+        if space.is_grid
+        else optuna.samplers.TPESampler(seed=0)
+    )
     study = optuna.create_study(sampler=sampler)
     out = []
 
@@ -71,7 +87,10 @@ def test_variance_scaling_preset_draws_scale_mode_distribution():
 def test_classic_preset_is_uniform_eps_or_normal_001():
     shape = (200, 100)
     for params, _ in _suggestions("classic", 20):
-        kernel = initializers.get(params["init"])(shape, rng=np.random.default_rng(0)) * params["init_scale"]
+        kernel = (
+            initializers.get(params["init"])(shape, rng=np.random.default_rng(0))
+            * params["init_scale"]
+        )
         if params["init"]["class_name"] == "random_uniform":
             eps = params["init_scale"]
             assert 0.01 <= eps <= 1.0

@@ -16,7 +16,10 @@ from initstudy.searchspaces import PARAMETERS, SearchSpace, dumps, get_space, lo
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 SETTINGS = settings(
-    derandomize=True, database=None, deadline=None, max_examples=120,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=120,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 SCHEMES = initializers.available()
@@ -64,8 +67,11 @@ def valid_space(draw: st.DrawFn) -> dict:
         "alpha": float_entry(st.floats(1e-6, 1.0)),
         "batch_size": int_entry(),
         "activation": _subset(["relu", "tanh", "logistic", "gelu"]),
-        "hidden_layer_sizes": _unique(st.lists(st.integers(1, 256), min_size=1, max_size=3).map(
-            lambda ws: ",".join(map(str, ws)))),
+        "hidden_layer_sizes": _unique(
+            st.lists(st.integers(1, 256), min_size=1, max_size=3).map(
+                lambda ws: ",".join(map(str, ws))
+            )
+        ),
         "early_stopping": st.one_of(st.booleans(), st.just([True, False])),
         "bias_init": st.one_of(st.floats(-1, 1), _unique(st.floats(-1, 1))),
     }
@@ -119,12 +125,31 @@ def test_valid_spaces_suggest_and_replay(data, seed):
 
 # -- junk -------------------------------------------------------------------------------------
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(-(10**400), 10**400), st.floats(),
-    st.text(max_size=8), st.sampled_from(SCHEMES + ["relu", "adam", "fan_in", "64,64", "", "0"]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(-(10**400), 10**400),
+    st.floats(),
+    st.text(max_size=8),
+    st.sampled_from(SCHEMES + ["relu", "adam", "fan_in", "64,64", "", "0"]),
 )
 KEYS = st.one_of(
-    st.sampled_from(sorted(PARAMETERS) + ["low", "high", "log", "step", "type", "mode", "nonzero",
-                                         "gain", "scale", "init_scale", "choices"]),
+    st.sampled_from(
+        sorted(PARAMETERS)
+        + [
+            "low",
+            "high",
+            "log",
+            "step",
+            "type",
+            "mode",
+            "nonzero",
+            "gain",
+            "scale",
+            "init_scale",
+            "choices",
+        ]
+    ),
     st.text(max_size=6),
 )
 JUNK = st.recursive(
@@ -144,9 +169,13 @@ JUNK_SPACE = st.fixed_dictionaries(
     {"params": st.one_of(st.dictionaries(st.one_of(KEYS, st.integers()), ENTRY, max_size=4), JUNK)},
     optional={
         "init_args": st.one_of(
-            st.dictionaries(st.sampled_from(SCHEMES + ["he_nrmal"]),
-                            st.dictionaries(KEYS, ENTRY, max_size=3), max_size=2),
-            JUNK),
+            st.dictionaries(
+                st.sampled_from(SCHEMES + ["he_nrmal"]),
+                st.dictionaries(KEYS, ENTRY, max_size=3),
+                max_size=2,
+            ),
+            JUNK,
+        ),
         "grid": st.one_of(st.booleans(), SCALARS),
     },
 )
@@ -155,7 +184,13 @@ JUNK_SPACE = st.fixed_dictionaries(
 def _slots(node: object) -> list[tuple[object, object]]:
     """Every (container, key or index) inside a nested dict/list."""
     found: list[tuple[object, object]] = []
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
     for key, child in list(items):
         found.append((node, key))
         found.extend(_slots(child))

@@ -22,8 +22,7 @@ def test_rows_read_back_as_optuna_wrote_them(storage_url: str) -> None:
     trial.set_user_attr("kept", "yes")
     values = {0: 0.25, 1: math.inf, 2: -math.inf, 3: math.nan}
     attrs = {"mean": 0.75, "n_seeds": 5.0, "aggregate": "mean", "curve": [1, 2]}
-    write_trial_results(storage_url, trial._trial_id, intermediate_values=values,
-                        user_attrs=attrs)
+    write_trial_results(storage_url, trial._trial_id, intermediate_values=values, user_attrs=attrs)
     study.tell(trial, 0.75)
     stored = optuna.load_study(study_name="s", storage=storage_url).trials[0]
     assert stored.intermediate_values[0] == 0.25 and stored.intermediate_values[1] == math.inf
@@ -35,8 +34,9 @@ def test_a_finished_trial_is_refused_and_left_unchanged(sqlite_url: str) -> None
     study, trial = _running_trial(sqlite_url)
     study.tell(trial, state=optuna.trial.TrialState.FAIL)
     with pytest.raises(optuna.exceptions.UpdateFinishedTrialError, match="FAIL"):
-        write_trial_results(sqlite_url, trial._trial_id, intermediate_values={0: 1.0},
-                            user_attrs={"mean": 1.0})
+        write_trial_results(
+            sqlite_url, trial._trial_id, intermediate_values={0: 1.0}, user_attrs={"mean": 1.0}
+        )
     stored = optuna.load_study(study_name="s", storage=sqlite_url).trials[0]
     assert stored.intermediate_values == {} and stored.user_attrs == {}
 
