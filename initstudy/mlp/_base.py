@@ -51,6 +51,8 @@ class BaseMLP(BaseEstimator):
         "validation_fraction": [interval("real", 0, 1, "neither")],
         "shuffle": [BOOL],
         "random_state": [NONE, interval("int", 0, 2**32 - 1), _SEED],
+        "init_random_state": [NONE, interval("int", 0, 2**32 - 1)],
+        "shuffle_random_state": [NONE, interval("int", 0, 2**32 - 1)],
         "warm_start": [BOOL],
         "learning_rate": [options("constant", "invscaling", "adaptive")],
         "power_t": [interval("real", 0, None, "left")],
@@ -68,7 +70,9 @@ class BaseMLP(BaseEstimator):
                  solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
                  learning_rate: str = "constant", learning_rate_init: float = 0.001,
                  power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
-                 random_state: Any = None, tol: float = 1e-4, verbose: bool | int = False,
+                 random_state: Any = None, init_random_state: int | None = None,
+                 shuffle_random_state: int | None = None, tol: float = 1e-4,
+                 verbose: bool | int = False,
                  warm_start: bool = False, momentum: float = 0.9, nesterovs_momentum: bool = True,
                  early_stopping: bool = False, validation_fraction: float = 0.1,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
@@ -87,6 +91,8 @@ class BaseMLP(BaseEstimator):
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
+        self.init_random_state = init_random_state
+        self.shuffle_random_state = shuffle_random_state
         self.tol = tol
         self.verbose = verbose
         self.warm_start = warm_start
@@ -146,7 +152,8 @@ class BaseMLP(BaseEstimator):
     # Planning one seed ------------------------------------------------------------------------
     def _fresh_run(self, X: np.ndarray, layout: Layout) -> SeedRun:
         """Draw this estimator's seed: split, initial network, batch stream."""
-        w_rng, b_rng, s_rng = seed_streams(self.random_state)
+        w_rng, b_rng, s_rng = seed_streams(self.random_state, self.init_random_state,
+                                           self.shuffle_random_state)
         train_idx, val_idx = self._split(X.shape[0], s_rng)
         first: list[np.ndarray] = []
 

@@ -52,6 +52,14 @@ default='relu'
     random_state : int, RandomState, Generator or None, default=None
         Fixes everything: three independent streams are derived from it (initial weights, batch
         order, early-stopping split). Same seed, data and machine: bitwise identical results.
+    init_random_state : int or None, default=None
+        Pins the initial weights alone: they are those ``random_state=init_random_state``
+        would draw, whatever ``random_state`` is. None: derived from ``random_state``.
+    shuffle_random_state : int or None, default=None
+        Pins the mini-batch order alone (and the batch LSUV calibrates on): it is the order
+        ``random_state=shuffle_random_state`` would give. None: derived from ``random_state``.
+        With it fixed and ``random_state`` varied, the spread over seeds is the effect of the
+        initialization only.
     tol : float, default=1e-4
     verbose : bool or int, default=False
         Print the loss after each epoch.

@@ -2,7 +2,8 @@
 
 ``random_state`` is turned into one :class:`numpy.random.SeedSequence`, spawned into three
 independent streams: the initial weights (every layer's kernel then bias, in layer order, from
-one generator), the mini-batch order, and the early-stopping split. A single fit and
+one generator), the mini-batch order, and the early-stopping split. ``init_random_state`` and
+``shuffle_random_state`` pin the first two alone (the stream that seed would give). A single fit and
 ``fit_seeds`` both call :func:`seed_streams` and :func:`initial_network`, so a seed draws the
 same network whichever way it is trained.
 """
@@ -31,9 +32,19 @@ def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(random_state))
 
 
-def seed_streams(random_state: Any) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
-    """Return the ``(weights, batches, split)`` generators that ``random_state`` fixes."""
+def seed_streams(
+    random_state: Any, init_random_state: int | None = None, shuffle_random_state: int | None = None
+) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
+    """Return the ``(weights, batches, split)`` generators that ``random_state`` fixes.
+
+    ``init_random_state`` / ``shuffle_random_state`` (when not None) replace the weights /
+    batch-order stream by the one that ``random_state`` equal to them would give.
+    """
     weights, batches, split = _seed_sequence(random_state).spawn(3)
+    if init_random_state is not None:
+        weights = np.random.SeedSequence(int(init_random_state)).spawn(3)[0]
+    if shuffle_random_state is not None:
+        batches = np.random.SeedSequence(int(shuffle_random_state)).spawn(3)[1]
     return np.random.default_rng(weights), np.random.default_rng(batches), np.random.default_rng(split)
 
 

@@ -11,6 +11,10 @@ from initstudy.study._records import SeedRecord
 __all__ = ["StorageSeedCache", "estimator_key_params"]
 
 
+#: Parameters that pin one random stream of initstudy's MLPs (None: from random_state).
+_STREAM_SEEDS = ("init_random_state", "shuffle_random_state")
+
+
 def estimator_key_params(estimator: Any) -> dict[str, Any]:
     """What identifies an estimator in a cache key: its class path and its parameters.
 
@@ -19,6 +23,8 @@ def estimator_key_params(estimator: Any) -> dict[str, Any]:
     params = {
         k: v for k, v in estimator.get_params(deep=False).items()
         if k.split("__")[-1] != "random_state"
+        # unset, the per-stream seeds are left out: keys stored before they existed still match
+        and not (k.split("__")[-1] in _STREAM_SEEDS and v is None)
     }
     kind = type(estimator)
     return {"class": f"{kind.__module__}.{kind.__qualname__}", "params": params}
