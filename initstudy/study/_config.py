@@ -6,7 +6,7 @@ A TOML file has these sections (all optional; the defaults are the embedded defa
                    objectives
     [dataset]      name (a built-in name or a CSV/Parquet path), target
     [estimator]    kind ("mlp" or "sklearn_mlp") and any estimator parameter
-    [seeds]        n (seeds 0..n-1) or values (a list), batch
+    [seeds]        n (seeds 0..n-1) or values (a list), batch, vary
     [evaluation]   validation, split_seed, scoring, preprocessing, aggregate, penalty
     [space]        preset = "keras" | file = "space.toml" | the space itself (searchspaces)
 
@@ -31,6 +31,7 @@ from initstudy.study._aggregates import AGGREGATES
 from initstudy.study._estimators import ESTIMATORS, check_estimator_values
 from initstudy.study._evaluate import check_seeds
 from initstudy.study._preprocessing import effective_preprocessing
+from initstudy.study._repetitions import DEFAULT_VARY, check_vary
 from initstudy.study._validation import validation_key
 
 if sys.version_info >= (3, 11):
@@ -67,7 +68,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "heartbeat_interval": "heartbeat_interval", "grace_period": "grace_period",
     },
     "dataset": {"name": "dataset", "path": "dataset", "target": "target"},
-    "seeds": {"n": "seeds", "values": "seeds", "batch": "seed_batch"},
+    "seeds": {"n": "seeds", "values": "seeds", "batch": "seed_batch", "vary": "vary"},
     "evaluation": {
         "validation": "validation", "split_seed": "split_seed", "scoring": "scoring",
         "preprocessing": "preprocessing", "aggregate": "aggregate", "penalty": "penalty",
@@ -121,6 +122,11 @@ class StudyConfig:
         The model seeds (``n`` means ``0 .. n-1``), the same for every trial.
     seed_batch : int or None
         Seeds trained together; None means all at once, or 2 with the Wilcoxon pruner.
+    vary : sequence of str, default=("init", "order")
+        The sources of randomness that change between repetitions: ``["init"]`` (one fixed
+        data order: the spread over seeds is the initialization's alone), ``["init",
+        "order"]`` or ``["init", "order", "split"]`` (seed ``s`` also gets its own validation
+        split, from split seed ``split_seed + s``); see :mod:`initstudy.study._repetitions`.
     validation, split_seed, scoring, aggregate, penalty
         Passed to :func:`evaluate`.
     preprocessing : {"auto", "standard", "none"} or transformer, default="auto"
@@ -163,6 +169,7 @@ class StudyConfig:
     estimator_kind: str = "mlp"
     seeds: Any = 5
     seed_batch: int | None = None
+    vary: tuple[str, ...] = DEFAULT_VARY
     validation: Any = "holdout"
     split_seed: int = 0
     scoring: str | None = None
@@ -188,6 +195,7 @@ class StudyConfig:
             objectives = [self.objectives] if isinstance(self.objectives, str) else self.objectives
             object.__setattr__(self, "objectives", tuple(objectives))
         object.__setattr__(self, "estimator", dict(self.estimator))
+        object.__setattr__(self, "vary", check_vary(self.vary))
         self._validate()
 
     def _validate(self) -> None:
@@ -231,6 +239,10 @@ class StudyConfig:
         validation_key(self.validation, self.split_seed)
         check_estimator_values(self.estimator_kind, self.estimator)
         get_space(self.space)
+        if "order" not in self.vary and self.estimator_kind != "mlp":
+            raise _fail("vary", f"must include 'order' with the estimator kind "
+                        f"{self.estimator_kind!r} (only initstudy's MLPs can pin the data "
+                        f"order)", list(self.vary))
 
     @property
     def n_seeds(self) -> int:
@@ -329,6 +341,8 @@ class StudyConfig:
         out["dataset"]["name"] = dataset if isinstance(dataset, str) else (dataset_name or "data")
         out["estimator"] = {"kind": self.estimator_kind, **_plain(self.estimator)}
         out["space"] = get_space(self.space).to_dict()
+        if self.vary == DEFAULT_VARY:  # absent: records stored before 'vary' existed match
+            del out["seeds"]["vary"]
         return out
 
     @property

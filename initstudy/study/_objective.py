@@ -34,6 +34,7 @@ from initstudy.study._estimators import build_estimator
 from initstudy.study._evaluate import evaluate_folds, prepare_folds
 from initstudy.study._preprocessing import effective_preprocessing
 from initstudy.study._progress import NullProgress
+from initstudy.study._repetitions import FIXED_ORDER_SEED, repetition_seeds
 from initstudy.study._records import EvaluationResult, SeedRecord
 from initstudy.study._validation import validation_key
 
@@ -110,51 +111,71 @@ class Objective:
         # the cache key's "validation" part: everything besides the estimator and the seed
         # that changes a stored score (rows are reused across studies of one database)
         self.preprocessing = effective_preprocessing(config.preprocessing, dataset.columns)
-        self.validation = (
-            f"{validation_key(config.validation, config.split_seed)}"
-            f"|preprocessing={self.preprocessing!r}|scoring={config.scoring!r}"
-        )
+        self.validation = self.validation_for(config.split_seed)
         self.penalty = (
             default_penalty(config.scoring, dataset.task)
             if config.penalty is None else float(config.penalty)
         )
-        self._folds: list[Any] | None = None
+        self._folds: dict[int, list[Any]] = {}
 
-    def folds(self) -> list[Any]:
-        """The split, preprocessed data: made once, the same for every trial."""
-        if self._folds is None:
-            self._folds = prepare_folds(
+    def validation_for(self, split_seed: int) -> str:
+        """The cache key's "validation" part for the split of ``split_seed``."""
+        return (
+            f"{validation_key(self.config.validation, split_seed)}"
+            f"|preprocessing={self.preprocessing!r}|scoring={self.config.scoring!r}"
+        )
+
+    def folds(self, split_seed: int | None = None) -> list[Any]:
+        """The split, preprocessed data of a split seed (the study's): made once, reused."""
+        split_seed = self.config.split_seed if split_seed is None else split_seed
+        if split_seed not in self._folds:
+            self._folds[split_seed] = prepare_folds(
                 self.dataset.X, self.dataset.y, task=self.dataset.task,
-                validation=self.config.validation, split_seed=self.config.split_seed,
+                validation=self.config.validation, split_seed=split_seed,
                 preprocessing=self.preprocessing,
             )
-        return self._folds
+        return self._folds[split_seed]
 
     def build(self, params: dict[str, Any]) -> Any:
         """The estimator of a trial: fixed settings, overridden by the suggested ones."""
-        return build_estimator(
+        estimator = build_estimator(
             self.config.estimator_kind, self.dataset.task, {**self.config.estimator, **params}
+        )
+        if "order" not in self.config.vary and "shuffle_random_state" not in self.config.estimator:
+            estimator.set_params(shuffle_random_state=FIXED_ORDER_SEED)  # one data order
+        return estimator
+
+    def _cache(self, trial: optuna.Trial, estimator: Any, split_seed: int) -> StorageSeedCache:
+        return StorageSeedCache(
+            self.storage, trial.study.study_name, trial.number,
+            fingerprint=self.dataset.fingerprint,
+            estimator_params=estimator_key_params(estimator),
+            validation=self.validation_for(split_seed),
         )
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         """Evaluate one trial; returns the aggregate (and the fit seconds if multi-objective)."""
         estimator = self.build(self.space.suggest(trial))
-        cache = StorageSeedCache(
-            self.storage, trial.study.study_name, trial.number,
-            fingerprint=self.dataset.fingerprint,
-            estimator_params=estimator_key_params(estimator),
-            validation=self.validation,
-        )
-        run = _TrialRun(self, trial, cache)
+        run = _TrialRun(self, trial, self._cache(trial, estimator, self.config.split_seed))
         self.progress.trial_started(trial.number, self.config.n_seeds)
-        result = evaluate_folds(
-            estimator, self.folds(),
-            seeds=self.config.seed_list, scoring=self.config.scoring,
-            aggregate=self.config.aggregate,
-            penalty=self.config.penalty, seed_batch=self.seed_batch, cache=cache,
-            epoch_callback=run.on_epoch if self.epoch_mode else None,
-            on_records=run.on_records,
-        )
+        seeds = self.config.seed_list
+        by_split: dict[int, list[int]] = {}  # the study's one split, or one split per seed
+        for rep in repetition_seeds(seeds, self.config.vary, split_seed=self.config.split_seed):
+            by_split.setdefault(rep.split, []).append(rep.seed)
+        records: list[Any] = []
+        for i, (split_seed, group) in enumerate(by_split.items()):
+            run.cache = self._cache(trial, estimator, split_seed)
+            part = evaluate_folds(
+                estimator, self.folds(split_seed),
+                seeds=group, scoring=self.config.scoring,
+                aggregate=self.config.aggregate,
+                penalty=self.config.penalty, seed_batch=self.seed_batch, cache=run.cache,
+                epoch_callback=run.on_epoch if self.epoch_mode and i == 0 else None,
+                on_records=run.on_records,
+            )
+            records += part.records
+        result = EvaluationResult(tuple(records), tuple(seeds), self.config.aggregate,
+                                  part.penalty)
         run.finish(result)
         if self.multi:
             return result.value, result.fit_seconds
