@@ -30,7 +30,6 @@ from threadpoolctl import threadpool_limits
 
 from initstudy.exceptions import ConfigError, InitStudyError, StorageError, unknown_name_error
 from initstudy.mlp import set_blas_threads
-from initstudy.searchspaces import get_space
 from initstudy.storage import (
     fail_stale_trials,
     load_study_record,
@@ -40,6 +39,7 @@ from initstudy.storage import (
 )
 from initstudy.study._config import OBJECTIVES, StudyConfig
 from initstudy.study._datasets import Dataset, load_dataset
+from initstudy.study._equivalence import SchemeFamilies, study_space
 from initstudy.study._objective import Objective, objective_names
 from initstudy.study._progress import NullProgress, make_progress
 from initstudy.study._interrupts import Interrupted, interrupts_raise
@@ -138,7 +138,7 @@ def _storage(config: StudyConfig) -> Any:
 
 
 def _prepare(config: StudyConfig, storage: Any, dataset: Dataset, space: Any,
-             resume: bool | None) -> optuna.Study:
+             resume: bool | None, families: SchemeFamilies | None = None) -> optuna.Study:
     """Create or load the study, register its record, name its objectives."""
     name = config.study_name
     names = optuna.get_all_study_names(storage)
@@ -162,6 +162,9 @@ def _prepare(config: StudyConfig, storage: Any, dataset: Dataset, space: Any,
     study.set_user_attr("n_trials", config.n_trials)
     study.set_user_attr("heartbeat_interval", config.heartbeat_interval)  # for run_worker
     study.set_user_attr("grace_period", config.grace_period)
+    if families is not None:
+        study.set_user_attr("scheme_aliases", families.aliases)
+        study.set_user_attr("scale_free_schemes", families.scale_free)
     with warnings.catch_warnings():  # what optuna-dashboard shows as the objective's name
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(objective_names(config, dataset.task))
@@ -205,9 +208,11 @@ def run_study(
         parameters queued again; running the same command resumes.
     """
     dataset = _load_data(config)  # data and space first: a refused run creates no database
-    space = get_space(config.space)
+    space, families = study_space(config, dataset)
+    if progress and families.line():
+        print(families.line(), file=sys.stderr)
     storage = _storage(config)
-    study = _prepare(config, storage, dataset, space, resume)
+    study = _prepare(config, storage, dataset, space, resume, families)
     fail_stale_trials(storage, study.study_name)
     n_target = _target(config, space, study)
     deadline = None if config.timeout is None else time.monotonic() + config.timeout
@@ -266,7 +271,7 @@ def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress =
         storage=rdb, study_name=study_name, n_trials=int(loaded.user_attrs.get("n_trials", 1)),
     )
     dataset = _load_data(config)
-    space = get_space(config.space)
+    space, _ = study_space(config, dataset)
     worker = os.getpid() if worker is None else worker
     study = optuna.load_study(study_name=study_name, storage=rdb,
                               sampler=make_sampler(config, space, worker, len(loaded.trials)),
@@ -298,11 +303,12 @@ def _process_main(config: StudyConfig, study_name: str, n_target: int,
             # the interpreter booted is delivered now, to our handler, not as a traceback.
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             storage = _storage(config)
-            space = get_space(config.space)
+            dataset = _load_data(config)
+            space, _ = study_space(config, dataset)
             study = optuna.load_study(study_name=study_name, storage=storage,
                                       sampler=make_sampler(config, space, worker, n_existing),
                                       pruner=make_pruner(config))
-            objective = Objective(config, _load_data(config), space, storage,
+            objective = Objective(config, dataset, space, storage,
                                   pruner=study.pruner)
             deadline = None
             if deadline_wall is not None:
