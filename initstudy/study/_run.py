@@ -37,6 +37,7 @@ from initstudy.storage import (
     register_study,
     resolve_storage,
 )
+from initstudy.study._budget import budget_name, queue_for
 from initstudy.study._config import OBJECTIVES, StudyConfig
 from initstudy.study._datasets import Dataset, load_dataset
 from initstudy.study._equivalence import SchemeFamilies, study_space
@@ -215,6 +216,7 @@ def run_study(
     study = _prepare(config, storage, dataset, space, resume, families)
     fail_stale_trials(storage, study.study_name)
     n_target = _target(config, space, study)
+    study.set_user_attr("budget", budget_name(config, space))
     deadline = None if config.timeout is None else time.monotonic() + config.timeout
     bars = make_progress(progress)
     bars.start(n_target, count_trials(study).finished)
@@ -224,7 +226,7 @@ def run_study(
                 objective = Objective(config, dataset, space, storage, pruner=study.pruner,
                                       progress=bars)
                 work(study, objective, storage, n_trials=n_target, deadline=deadline,
-                     progress=bars)
+                     progress=bars, queue=queue_for(config, space))
             else:
                 _run_processes(config, study.study_name, n_target, bars)
     except Interrupted as e:
@@ -282,7 +284,8 @@ def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress =
     try:
         with interrupts_raise():
             objective = Objective(config, dataset, space, rdb, pruner=study.pruner, progress=bars)
-            work(study, objective, rdb, n_trials=n_target, progress=bars)
+            work(study, objective, rdb, n_trials=n_target, progress=bars,
+                 queue=queue_for(config, space))
     finally:
         bars.close()
     return study
@@ -313,7 +316,8 @@ def _process_main(config: StudyConfig, study_name: str, n_target: int,
             deadline = None
             if deadline_wall is not None:
                 deadline = time.monotonic() + max(0.0, deadline_wall - time.time())
-            work(study, objective, storage, n_trials=n_target, deadline=deadline)
+            work(study, objective, storage, n_trials=n_target, deadline=deadline,
+                 queue=queue_for(config, space))
     except Interrupted as e:
         code = 128 + e.signum
     except InitStudyError as e:
