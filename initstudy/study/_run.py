@@ -30,7 +30,6 @@ from threadpoolctl import threadpool_limits
 
 from initstudy.exceptions import ConfigError, InitStudyError, StorageError, unknown_name_error
 from initstudy.mlp import set_blas_threads
-from initstudy.searchspaces import get_space
 from initstudy.storage import (
     fail_stale_trials,
     load_study_record,
@@ -38,8 +37,11 @@ from initstudy.storage import (
     register_study,
     resolve_storage,
 )
+from initstudy.searchspaces import get_space
+from initstudy.study._budget import budget_name, queue_for
 from initstudy.study._config import OBJECTIVES, StudyConfig
 from initstudy.study._datasets import Dataset, load_dataset
+from initstudy.study._equivalence import SchemeFamilies, study_space
 from initstudy.study._estimators import check_network_memory
 from initstudy.study._preprocessing import effective_preprocessing
 from initstudy.study._objective import Objective, objective_names
@@ -143,7 +145,7 @@ def _storage(config: StudyConfig) -> Any:
 
 
 def _prepare(config: StudyConfig, storage: Any, dataset: Dataset, space: Any,
-             resume: bool | None) -> optuna.Study:
+             resume: bool | None, families: SchemeFamilies | None = None) -> optuna.Study:
     """Create or load the study, register its record, name its objectives."""
     name = config.study_name
     names = optuna.get_all_study_names(storage)
@@ -167,6 +169,9 @@ def _prepare(config: StudyConfig, storage: Any, dataset: Dataset, space: Any,
     study.set_user_attr("n_trials", config.n_trials)
     study.set_user_attr("heartbeat_interval", config.heartbeat_interval)  # for run_worker
     study.set_user_attr("grace_period", config.grace_period)
+    if families is not None:
+        study.set_user_attr("scheme_aliases", families.aliases)
+        study.set_user_attr("scale_free_schemes", families.scale_free)
     with warnings.catch_warnings():  # what optuna-dashboard shows as the objective's name
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(objective_names(config, dataset.task))
@@ -210,14 +215,17 @@ def run_study(
         parameters queued again; running the same command resumes.
     """
     dataset = _load_data(config)  # data and space first: a refused run creates no database
-    space = get_space(config.space)
-    if "hidden_layer_sizes" not in space.params:
+    if "hidden_layer_sizes" not in get_space(config.space).params:
         check_network_memory(config.estimator_kind, dataset, config.estimator)
     effective_preprocessing(config.preprocessing, dataset.columns)  # refused before storage
+    space, families = study_space(config, dataset)
+    if progress and families.line():
+        print(families.line(), file=sys.stderr)
     storage = _storage(config)
-    study = _prepare(config, storage, dataset, space, resume)
+    study = _prepare(config, storage, dataset, space, resume, families)
     fail_stale_trials(storage, study.study_name)
     n_target = _target(config, space, study)
+    study.set_user_attr("budget", budget_name(config, space))
     deadline = None if config.timeout is None else time.monotonic() + config.timeout
     bars = make_progress(progress)
     bars.start(n_target, count_trials(study).finished)
@@ -227,7 +235,7 @@ def run_study(
                 objective = Objective(config, dataset, space, storage, pruner=study.pruner,
                                       progress=bars)
                 work(study, objective, storage, n_trials=n_target, deadline=deadline,
-                     progress=bars)
+                     progress=bars, queue=queue_for(config, space))
             else:
                 _run_processes(config, study.study_name, n_target, bars)
     except Interrupted as e:
@@ -274,7 +282,7 @@ def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress =
         storage=rdb, study_name=study_name, n_trials=int(loaded.user_attrs.get("n_trials", 1)),
     )
     dataset = _load_data(config)
-    space = get_space(config.space)
+    space, _ = study_space(config, dataset)
     worker = os.getpid() if worker is None else worker
     study = optuna.load_study(study_name=study_name, storage=rdb,
                               sampler=make_sampler(config, space, worker, len(loaded.trials)),
@@ -285,7 +293,8 @@ def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress =
     try:
         with interrupts_raise():
             objective = Objective(config, dataset, space, rdb, pruner=study.pruner, progress=bars)
-            work(study, objective, rdb, n_trials=n_target, progress=bars)
+            work(study, objective, rdb, n_trials=n_target, progress=bars,
+                 queue=queue_for(config, space))
     finally:
         bars.close()
     return study
@@ -306,16 +315,18 @@ def _process_main(config: StudyConfig, study_name: str, n_target: int,
             # the interpreter booted is delivered now, to our handler, not as a traceback.
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             storage = _storage(config)
-            space = get_space(config.space)
+            dataset = _load_data(config)
+            space, _ = study_space(config, dataset)
             study = optuna.load_study(study_name=study_name, storage=storage,
                                       sampler=make_sampler(config, space, worker, n_existing),
                                       pruner=make_pruner(config))
-            objective = Objective(config, _load_data(config), space, storage,
+            objective = Objective(config, dataset, space, storage,
                                   pruner=study.pruner)
             deadline = None
             if deadline_wall is not None:
                 deadline = time.monotonic() + max(0.0, deadline_wall - time.time())
-            work(study, objective, storage, n_trials=n_target, deadline=deadline)
+            work(study, objective, storage, n_trials=n_target, deadline=deadline,
+                 queue=queue_for(config, space))
     except Interrupted as e:
         code = 128 + e.signum
     except InitStudyError as e:

@@ -177,6 +177,7 @@ def work(
     n_trials: int,
     deadline: float | None = None,
     progress: NullProgress | None = None,
+    queue: Any = None,
 ) -> None:
     """Run trials until the study holds ``n_trials`` finished ones (see the module docstring).
 
@@ -191,6 +192,9 @@ def work(
     deadline : float, optional
         ``time.monotonic()`` value after which no new trial starts.
     progress : NullProgress, optional
+    queue : callable, optional
+        Called with the study before a trial is asked for while none waits (the per-scheme
+        budget queues its next trial there; see ``_budget``).
 
     Raises
     ------
@@ -214,6 +218,8 @@ def work(
         if counts.live >= n_trials and counts.waiting == 0:
             time.sleep(_POLL_SECONDS)  # the last trials run in other workers
             continue
+        if queue is not None and counts.waiting == 0:
+            queue(study)
         try:
             outcome = _run_trial(study, objective, storage, n_trials, counts, progress)
         except (optuna.exceptions.StorageInternalError, sa.exc.SQLAlchemyError) as e:

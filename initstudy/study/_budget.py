@@ -1,0 +1,80 @@
+"""Equal budgets: every searched scheme gets the same number of search trials (within one).
+
+With plain TPE a scheme that scores well early is sampled again and again, and the best of
+many draws beats the best of few by luck alone (the winner's curse). Under the default
+``budget = "per-scheme"`` each worker, whenever no trial is waiting, queues one
+``{"init": scheme}`` trial (Optuna's ``enqueue_trial`` with partial parameters) for the
+scheme that holds the fewest trials (ties: the space's order); the sampler draws every other
+parameter of a queued trial. Queuing reads the stored trials (finished, running or waiting)
+each time, so a resumed launch goes on where the last stopped. Two workers that queue at the
+same instant can put one scheme ahead by one more trial (at most ``jobs - 1``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from ..searchspaces._dimensions import Categorical
+
+__all__ = ["budget_name", "enqueue_next", "enqueue_per_scheme", "queue_for"]
+
+_COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+
+
+def budget_name(config: Any, space: Any) -> str:
+    """"per-scheme" when the sampler is the default ("auto", not a grid), else "tpe"."""
+    if (config.sampler == "auto" and not space.is_grid
+            and isinstance(space.params.get("init"), Categorical)):
+        return "per-scheme"
+    return "tpe"
+
+
+def _scheme_of(trial: optuna.trial.FrozenTrial) -> Any:
+    if "init" in trial.params:
+        return trial.params["init"]
+    return trial.system_attrs.get("fixed_params", {}).get("init")
+
+
+def shares(schemes: list[Any], n_trials: int) -> dict[Any, int]:
+    """Each scheme's number of trials: ``n_trials`` split evenly, the first ones one more."""
+    base, extra = divmod(n_trials, len(schemes))
+    return {s: base + (i < extra) for i, s in enumerate(schemes)}
+
+
+def enqueue_per_scheme(study: optuna.Study, space: Any, n_trials: int) -> int:
+    """Queue the trials each scheme lacks of its share; return how many were queued.
+
+    The queue is interleaved (one per scheme in turn), so a run stopped early has spent its
+    trials about evenly too.
+    """
+    schemes = list(space.params["init"].choices)
+    have = Counter(_scheme_of(t) for t in study.get_trials(deepcopy=False, states=_COUNTED))
+    missing = {s: max(0, n - have.get(s, 0)) for s, n in shares(schemes, n_trials).items()}
+    queued = 0
+    while any(missing.values()):
+        for scheme in schemes:
+            if missing[scheme]:
+                study.enqueue_trial({"init": scheme}, skip_if_exists=False)
+                missing[scheme] -= 1
+                queued += 1
+    return queued
+
+
+def enqueue_next(study: optuna.Study, space: Any) -> Any:
+    """Queue one trial for the scheme holding the fewest trials; return that scheme."""
+    schemes = list(space.params["init"].choices)
+    have = Counter(_scheme_of(t) for t in study.get_trials(deepcopy=False, states=_COUNTED))
+    scheme = min(schemes, key=lambda s: (have.get(s, 0), schemes.index(s)))
+    study.enqueue_trial({"init": scheme}, skip_if_exists=False)
+    return scheme
+
+
+def queue_for(config: Any, space: Any) -> Any:
+    """The ``queue`` hook :func:`work` calls when no trial waits (None for plain sampling)."""
+    if budget_name(config, space) != "per-scheme":
+        return None
+    return lambda study: enqueue_next(study, space)
