@@ -48,6 +48,8 @@ def fit_seeds(
     *,
     eval_set: tuple[Any, Any] | None = None,
     epoch_callback: Callable[[int, np.ndarray], bool] | None = None,
+    init_seeds: Sequence[Any] | None = None,
+    shuffle_seeds: Sequence[Any] | None = None,
 ) -> list[BaseMLP]:
     """Fit one clone of ``estimator`` per seed, all seeds trained together in stacked passes.
 
@@ -71,6 +73,11 @@ def fit_seeds(
         ``epoch_callback(epoch, eval_scores) -> bool`` after each epoch (needs ``eval_set``);
         ``eval_scores[i]`` is seed i's latest score (NaN if diverged). Returning True stops
         every seed (their weights are kept as they are).
+    init_seeds, shuffle_seeds : sequence of int or None, optional
+        Per member, its ``init_random_state`` and ``shuffle_random_state`` (one entry per seed;
+        None entries and a None sequence keep the template's value). The stacked engine draws
+        each member's streams independently, so e.g. ``shuffle_seeds=[0] * k`` and
+        ``init_seeds=range(k)`` trains k initializations on one batch order.
 
     Returns
     -------
@@ -81,7 +88,8 @@ def fit_seeds(
     ------
     ConfigError
         If ``estimator`` is not an initstudy MLP, ``seeds`` is empty or ``epoch_callback`` is
-        given without ``eval_set``.
+        given without ``eval_set``, or ``init_seeds``/``shuffle_seeds`` differ in length from
+        ``seeds``.
 
     Notes
     -----
@@ -116,12 +124,26 @@ def fit_seeds(
     if epoch_callback is not None and eval_set is None:
         raise ConfigError("fit_seeds: epoch_callback needs eval_set (it receives the eval scores).")
     clones = [clone(estimator).set_params(random_state=s) for s in seeds]
+    _set_member_seeds(clones, "init_seeds", "init_random_state", init_seeds)
+    _set_member_seeds(clones, "shuffle_seeds", "shuffle_random_state", shuffle_seeds)
     if epoch_callback is not None:  # the callback sees every seed's score: one stack
         runs = fit_stack(clones, X, y, eval_set=eval_set, epoch_callback=epoch_callback, warn=False)
     else:
         runs = _fit_groups(clones, X, y, eval_set, _seed_threads(estimator, X, len(clones)))
     warn_outcomes(runs, seeds, int(estimator.max_iter))
     return clones
+
+
+def _set_member_seeds(clones: list[BaseMLP], name: str, param: str, values: Sequence[Any] | None) -> None:
+    """Give each clone its own ``param`` from ``values`` (None: keep the template's)."""
+    if values is None:
+        return
+    values = list(values)
+    if len(values) != len(clones):
+        raise ConfigError(f"fit_seeds: {name} must have one entry per seed ({len(clones)}). Got {len(values)}.")
+    for est, value in zip(clones, values):
+        if value is not None:
+            est.set_params(**{param: value})
 
 
 def _seed_threads(estimator: BaseMLP, X: Any, n_seeds: int) -> int:

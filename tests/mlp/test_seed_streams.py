@@ -73,3 +73,14 @@ def test_bad_values_are_refused(digits) -> None:
     X, y = digits
     with pytest.raises(ValueError, match="shuffle_random_state"):
         net(shuffle_random_state=-1).fit(X, y)
+
+
+def test_fit_seeds_member_seeds_one_order_many_inits(digits) -> None:
+    X, y = digits
+    fits = fit_seeds(net(), X, y, seeds=[7, 8], init_seeds=[1, 2], shuffle_seeds=[0, 0])
+    for fit, init in zip(fits, (1, 2)):
+        single = net(random_state=fit.random_state, init_random_state=init,
+                     shuffle_random_state=0).fit(X, y)
+        np.testing.assert_array_equal(fit.coefs_[0], single.coefs_[0])
+    with pytest.raises(ValueError, match="one entry per seed"):
+        fit_seeds(net(), X, y, seeds=[1, 2], init_seeds=[1])
