@@ -28,7 +28,13 @@ from initstudy.reports._load import StudyData, load_study_data
 from initstudy.reports._markdown import build_markdown_report, export_csv, render_markdown
 from initstudy.reports._png import save_png
 from initstudy.reports._signal import signal_table
-from initstudy.reports._stats import bootstrap_ci, holm, paired_comparison, summarize
+from initstudy.reports._stats import (
+    holm,
+    mean_interval,
+    paired_comparison,
+    sign_flip_pvalue,
+    summarize,
+)
 from initstudy.reports._tables import (
     compare_schemes,
     scheme_table,
@@ -36,11 +42,13 @@ from initstudy.reports._tables import (
     trials_table,
 )
 from initstudy.reports._text import comparison_display, conclusion, render_text, scheme_display
+from initstudy.reports._verdicts import Grouping, best_group
 
 __all__ = [
     "ReportContent",
     "StudyData",
-    "bootstrap_ci",
+    "Grouping",
+    "best_group",
     "build_html_report",
     "build_markdown_report",
     "check_host",
@@ -56,6 +64,7 @@ __all__ = [
     "learning_curves",
     "learning_curves_figure",
     "load_study_data",
+    "mean_interval",
     "optimization_history_figure",
     "paired_comparison",
     "publish_to_dashboard",
@@ -70,6 +79,7 @@ __all__ = [
     "scheme_table",
     "seed_scores",
     "seed_scores_figure",
+    "sign_flip_pvalue",
     "signal_figure",
     "signal_table",
     "summarize",

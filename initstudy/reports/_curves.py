@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from initstudy.reports._load import scheme_of
+from initstudy.reports._load import scheme_of, scheme_param
 from initstudy.reports._tables import _empty, _seed_frame, _value, best_trials, get_data
 
 __all__ = ["CURVE_COLUMNS", "learning_curves", "scale_response"]
@@ -124,7 +124,8 @@ def scale_response(storage: Any, study_name: str | None = None) -> pd.DataFrame:
     ]
     rows = []
     for t in data.complete_trials():
-        if "init_scale" not in t.params:
+        scale = scheme_param(t, "init_scale")
+        if scale is None:
             continue
         s = _seed_frame(data, t.number)["score"].to_numpy(dtype=float)
         s = s[np.isfinite(s)]
@@ -137,7 +138,7 @@ def scale_response(storage: Any, study_name: str | None = None) -> pd.DataFrame:
             [
                 scheme_of(t),
                 t.number,
-                float(t.params["init_scale"]),
+                float(scale),
                 _value(t),
                 *map(float, stats),
                 int(s.size),

@@ -35,10 +35,10 @@ value among that scheme's complete trials); ranks follow that value.</li>
 <li>Per-seed score: the seed's score averaged over validation folds. Seeds are the same for every
 trial, so comparisons are paired by seed.</li>
 <li>std: sample standard deviation. IQM: mean of the middle 50% of seeds.
-95% CI: bootstrap (scipy.stats.bootstrap, BCa, else percentile; 9,999 resamples, fixed seed) of
+95% CI: Student-t interval with Hall's skewness correction of
 the mean over seeds. The trials table shows the study's own stored Student-t interval.</li>
-<li>Comparisons: mean of per-seed differences with its bootstrap CI; Wilcoxon signed-rank test,
-Holm-adjusted across all pairs; P(A beats B) = share of seeds where A scores better, ties one
+<li>Comparisons: mean of per-seed differences with its t interval; exact sign-flip permutation
+test, Holm-adjusted across all pairs (a winner only where the adjusted p is at most 0.05); P(A beats B) = share of seeds where A scores better, ties one
 half. Fewer than {MIN_SEEDS_FOR_TEST} non-tied seeds: no p-value (a two-sided test cannot reach
 p &lt; 0.05). "Within noise": the CI of the difference includes 0.</li>
 </ul>"""

@@ -74,6 +74,17 @@ def scheme_of(trial: optuna.trial.FrozenTrial) -> str:
     return str(trial.params.get("init", FIXED_SCHEME))
 
 
+def scheme_param(trial: optuna.trial.FrozenTrial, name: str) -> Any:
+    """A trial's parameter ``name``, also when the preset renames it per scheme.
+
+    The ``classic`` preset names a scheme's own parameters ``init.<scheme>.<name>``; the
+    plain name wins when both exist. ``None`` when the trial has neither.
+    """
+    if name in trial.params:
+        return trial.params[name]
+    return trial.params.get(f"init.{scheme_of(trial)}.{name}")
+
+
 def _load_optuna_study(storage: Any, study_name: str) -> optuna.Study:
     """Load the Optuna study, with an error listing the stored names when it is missing."""
     names = [

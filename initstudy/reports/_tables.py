@@ -18,6 +18,7 @@ import pandas as pd
 
 from initstudy.reports._load import StudyData, load_study_data, scheme_of
 from initstudy.reports._stats import MIN_SEEDS_FOR_TEST, holm, paired_comparison, summarize
+from initstudy.reports._verdicts import ALPHA
 
 __all__ = [
     "best_trials",
@@ -66,6 +67,7 @@ COMPARE_COLUMNS = [
     "p_superiority",
     "p_value",
     "p_holm",
+    "p_adjusted",
     "winner",
     "verdict",
     "note",
@@ -188,7 +190,7 @@ def scheme_table(storage: Any, study_name: str | None = None) -> pd.DataFrame:
     pandas.DataFrame
         One row per scheme, best first: ``rank`` (by the study's objective value of the
         best trial, 1 = best), ``scheme``, ``trial_number``, ``value``, ``n_seeds``, ``mean``,
-        ``std``, ``iqm``, ``ci_low``/``ci_high`` (95% bootstrap CI of the mean over seeds),
+        ``std``, ``iqm``, ``ci_low``/``ci_high`` (95% skew-corrected t interval of the mean over seeds),
         ``ci_method``, ``n_diverged``, ``share_diverged``, ``mean_epochs``, ``n_trials``
         (complete trials of the scheme), ``params`` (the rest of the best configuration) and
         ``note`` (what could not be computed and why).
@@ -228,30 +230,19 @@ def seed_scores(storage: Any, study_name: str | None = None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[columns]
 
 
-def _winner(result: dict[str, Any], a: str, b: str) -> str:
-    """The scheme the paired difference favours, or "" when it does not tell them apart.
-
-    The CI of the mean difference excludes 0: the scheme it favours. No CI (one seed, or the
-    same difference on every seed): a scheme that wins on every one of at least 2 seeds.
-    """
-    low, high, n = result["ci_low"], result["ci_high"], result["n_paired"]
-    if not (math.isfinite(low) and math.isfinite(high)):
-        if n >= 2 and n in (result["wins"], result["losses"]):
-            return a if result["wins"] == n else b
+def _winner(result: dict[str, Any], a: str, b: str, p_adjusted: float) -> str:
+    """The scheme a corrected paired test favours, or "" (never set when p_adjusted > 0.05)."""
+    if not (math.isfinite(p_adjusted) and p_adjusted <= ALPHA):
         return ""
-    tol = 1e-9 * max(1.0, abs(result["mean_diff"]))  # bounds within rounding of 0 count as 0
-    if low > tol or high < -tol:
-        return a if (low > tol) == result["greater_is_better"] else b
-    return ""
+    return a if (result["mean_diff"] > 0) == result["greater_is_better"] else b
 
 
 def _verdict(result: dict[str, Any], winner: str) -> str:
-    """Plain words: "<winner> better", "<winner> ahead (few seeds)" below
-    ``MIN_SEEDS_FOR_TEST`` paired seeds, "within noise", or "cannot tell" (no CI)."""
+    """Plain words: "<winner> better" (corrected test), "within noise", or "cannot tell"."""
     if winner:
-        few = result["n_paired"] < MIN_SEEDS_FOR_TEST
-        return f"{winner} ahead (few seeds)" if few else f"{winner} better"
-    return "within noise" if math.isfinite(result["ci_low"]) else "cannot tell"
+        return f"{winner} better"
+    few = result["n_paired"] - result["ties"] < MIN_SEEDS_FOR_TEST
+    return "cannot tell" if few else "within noise"
 
 
 def compare_schemes(storage: Any, study_name: str | None = None) -> pd.DataFrame:
@@ -269,12 +260,13 @@ def compare_schemes(storage: Any, study_name: str | None = None) -> pd.DataFrame
     pandas.DataFrame
         One row per pair, ``scheme_a`` ranked above ``scheme_b``: ``n_paired`` (seeds both
         have), ``mean_diff`` (mean of a - b over seeds) with ``ci_low``/``ci_high`` (95%
-        bootstrap CI), ``wins``/``losses``/``ties`` of a, ``p_superiority`` (share of seeds
-        where a beats b, ties one half), ``p_value`` (Wilcoxon signed-rank; NaN with too few
-        seeds), ``p_holm`` (Holm-adjusted across the table's pairs), ``winner`` (the scheme
-        the CI of the difference favours, "" if none), ``verdict`` (``"<scheme> better"``,
-        ``"<scheme> ahead (few seeds)"`` with fewer than 6 seeds, ``"within noise"`` or
-        ``"cannot tell"``) and ``note``.
+        skew-corrected t interval, not corrected for multiplicity), ``wins``/``losses``/``ties``
+        of a, ``p_superiority`` (share of seeds where a beats b, ties one half), ``p_value``
+        (exact sign-flip permutation test, uncorrected), ``p_adjusted`` (Holm-adjusted across
+        every pair of the table; ``p_holm`` is the same number under its older name),
+        ``winner`` (the scheme favoured where ``p_adjusted <= 0.05``, never set otherwise),
+        ``verdict`` (``"<scheme> better"``, ``"within noise"``, or ``"cannot tell"`` with
+        fewer than 6 non-tied seeds) and ``note``.
     """
     data = get_data(storage, study_name)
     best = best_trials(data)
@@ -298,10 +290,12 @@ def compare_schemes(storage: Any, study_name: str | None = None) -> pd.DataFrame
                 "trial_a": ta.number,
                 "trial_b": tb.number,
                 **result,
-                "winner": (winner := _winner(result, a, b)),
-                "verdict": _verdict(result, winner),
             }
         )
     frame = pd.DataFrame(rows)
-    frame["p_holm"] = holm(frame["p_value"].to_numpy())
+    frame["p_holm"] = frame["p_adjusted"] = holm(frame["p_value"].to_numpy())
+    frame["winner"] = [
+        _winner(r, r["scheme_a"], r["scheme_b"], r["p_adjusted"]) for _, r in frame.iterrows()
+    ]
+    frame["verdict"] = [_verdict(r, w) for (_, r), w in zip(frame.iterrows(), frame["winner"])]
     return frame[COMPARE_COLUMNS]

@@ -40,7 +40,7 @@ def scheme_display(schemes: pd.DataFrame) -> pd.DataFrame:
             "mean": _num(r["mean"]),
             "std": _num(r["std"], 3),
             "IQM": _num(r["iqm"]),
-            "95% CI (bootstrap)": _ci(r["ci_low"], r["ci_high"]),
+            "95% CI (t, skew-corrected)": _ci(r["ci_low"], r["ci_high"]),
             "seeds": r["n_seeds"],
             "diverged": f"{r['n_diverged']}/{r['n_seeds']}" if r["n_seeds"] else "n/a",
             "epochs": _num(r["mean_epochs"], 3),
@@ -99,7 +99,7 @@ def _beats(r: pd.Series, winner: str, loser: str, sign: float) -> str:
     verb = "beats" if r["verdict"].endswith(" better") else "is ahead of"
     text = f"{winner} {verb} {loser} on {on}, mean {_signed(d)} (95% CI {ci})"
     if not math.isnan(r["p_holm"]):
-        text += f", Holm-adjusted Wilcoxon p = {r['p_holm']:.3g}"
+        text += f", Holm-adjusted sign-flip p = {r['p_holm']:.3g}"
         if r["p_holm"] >= 0.05:
             text += " (not significant after Holm correction: treat as a hint)"
     return text + "."
@@ -162,7 +162,7 @@ def conclusion(schemes: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
         out.append("No per-seed scores are stored: the ranking rests on objective values alone.")
     elif n < MIN_SEEDS_FOR_TEST:
         out.append(
-            f"With {n} seed(s) no Wilcoxon test can reach p < 0.05 and bootstrap intervals are too "
+            f"With {n} seed(s) no paired test can reach p < 0.05 and intervals are too "
             f"narrow; run at least {MIN_SEEDS_FOR_TEST} seeds (better 10+) to confirm."
         )
     return out
@@ -192,7 +192,7 @@ def render_text(content: Any) -> str:
     lines += [f"  {k}: {v}" for k, v in content.setup]
     lines += [
         "",
-        "Ranking of init schemes (best configuration of each; 95% bootstrap CI over seeds):",
+        "Ranking of init schemes (best configuration of each; 95% CI over seeds):",
     ]
     lines.append(_frame_text(content.tables["schemes"], scheme_display, ("config", "note")))
     lines += ["", "Pairwise comparisons (paired by seed):"]

@@ -85,7 +85,8 @@ def test_html_report_renders_offline(known_data, tmp_path):
         "All trials",
     ):
         assert heading in text
-    assert "he_normal is ahead of glorot_uniform on all 5 seeds" in text
+    # issue 10 item 5 (changed on purpose): 5 seeds never give a corrected verdict
+    assert "is ahead of" not in text and "cannot tell" in text
     # plotly drew every figure (its SVG main layer exists only after plotly.js ran)
     assert dom.count('class="main-svg"') >= 6
 

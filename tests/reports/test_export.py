@@ -38,7 +38,8 @@ def test_html_report_has_every_section_and_is_self_contained(known_data, tmp_pat
         assert f'<section id="{sid}">' in text and title in text
     _no_external_resources(text)
     assert "Plotly.newPlot" in text and text.count('id="fig-') == 6
-    assert "he_normal is ahead of glorot_uniform on all 5 seeds" in text
+    # issue 10 item 5 (changed on purpose): 5 seeds never give a corrected verdict
+    assert "is ahead of" not in text and "cannot tell" in text
     assert "0.954" in text  # the best mean, from the known scores
 
 
@@ -143,7 +144,7 @@ def test_plain_optuna_study_reports_from_intermediate_values(tmp_path):
     assert table.loc[0, "mean"] == pytest.approx(np.mean(scores["a"]))
     content = collect(data)
     assert content.tables["signal"].empty and "not stored" in content.tables["signal"].attrs["note"]
-    assert "a is ahead of b on all 3 seeds" in " ".join(content.conclusion)
+    assert "a vs b: cannot tell" in " ".join(content.conclusion)  # 3 seeds: no verdict
     uploaded = publish_to_dashboard(content, artifact_dir=tmp_path / "art")
     assert "initstudy-report.html" in uploaded
     assert optuna.load_study(study_name="plain", storage=url).metric_names[1] == "objective 1"

@@ -10,11 +10,12 @@ from scipy import stats
 
 from initstudy.reports._stats import (
     MIN_SEEDS_FOR_TEST,
-    bootstrap_ci,
     holm,
     iqm,
+    mean_interval,
     paired_comparison,
     probability_of_superiority,
+    sign_flip_pvalue,
     summarize,
 )
 
@@ -27,25 +28,30 @@ def test_summarize_matches_numpy():
     assert s["std"] == pytest.approx(x.std(ddof=1))
     assert s["iqm"] == pytest.approx(np.sort(x)[1:5].mean())
     assert s["ci_low"] < s["mean"] < s["ci_high"]
-    assert s["ci_method"] == "BCa"
+    assert s["ci_method"] == "t (skew-corrected)"
     assert s["note"] == ""
 
 
-def test_bootstrap_ci_is_reproducible_and_matches_scipy():
-    x = np.array([0.1, 0.4, 0.35, 0.8, 0.5, 0.45, 0.2])
-    ci = bootstrap_ci(x, seed=3)
-    assert ci == bootstrap_ci(x, seed=3)
-    ref = stats.bootstrap((x,), np.mean, n_resamples=9999, rng=np.random.default_rng(3))
-    assert ci.low == pytest.approx(ref.confidence_interval.low)
-    assert ci.high == pytest.approx(ref.confidence_interval.high)
+def test_mean_interval_is_student_t_without_skew():
+    x = np.array([0.1, 0.2, 0.3, 0.4, 0.5])  # sample skewness exactly 0
+    ci = mean_interval(x)
+    ref = stats.t.interval(0.95, 4, loc=x.mean(), scale=stats.sem(x))
+    assert (ci.low, ci.high) == pytest.approx(ref)
+
+
+def test_sign_flip_pvalue_is_exact():
+    # 6 seeds all positive: only the all-positive and all-negative flips are as extreme
+    assert sign_flip_pvalue([0.1, 0.2, 0.1, 0.3, 0.2, 0.1]) == pytest.approx(2 / 64)
+    assert sign_flip_pvalue([0.0, 0.0]) == 1.0
+    assert sign_flip_pvalue([0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(
     ("values", "words"),
     [([0.9], "at least 2 seeds, got 1"), ([], "got 0"), ([0.5, 0.5, 0.5], "scored the same")],
 )
-def test_bootstrap_ci_refuses_to_invent(values, words):
-    ci = bootstrap_ci(values)
+def test_mean_interval_refuses_to_invent(values, words):
+    ci = mean_interval(values)
     assert math.isnan(ci.low) and math.isnan(ci.high)
     assert words in ci.note
 
@@ -94,13 +100,14 @@ def test_paired_comparison_with_enough_seeds():
     assert r["p_superiority"] == 1.0
     assert r["mean_diff"] == pytest.approx(0.03)
     assert 0.0 < r["ci_low"] < 0.03 < r["ci_high"]
-    assert r["p_value"] == pytest.approx(stats.wilcoxon(a - b).pvalue)
+    assert r["p_value"] == pytest.approx(2 / 1024)  # exact sign-flip, all 10 positive
     assert r["note"] == ""
 
 
-def test_paired_comparison_too_few_seeds_has_no_p_value():
+def test_paired_comparison_too_few_seeds_says_so():
+    # changed on purpose (issue 10): the exact p (2/8) is given, the note says it cannot reject
     r = paired_comparison([0.9, 0.8, 0.95], [0.85, 0.7, 0.9])
-    assert math.isnan(r["p_value"])
+    assert r["p_value"] == pytest.approx(0.25)
     assert "too few seeds" in r["note"] and str(MIN_SEEDS_FOR_TEST) in r["note"]
     assert r["wins"] == 3
 
@@ -109,5 +116,5 @@ def test_paired_comparison_minimize_direction_and_identical():
     r = paired_comparison([1.0] * 6, [2.0] * 6, greater_is_better=False)
     assert r["wins"] == 6 and r["p_superiority"] == 1.0
     same = paired_comparison([0.5] * 7, [0.5] * 7)
-    assert same["ties"] == 7 and math.isnan(same["p_value"])
+    assert same["ties"] == 7 and same["p_value"] == 1.0
     assert "same on every seed" in same["note"]
