@@ -219,10 +219,10 @@ def run_study(
         check_network_memory(config.estimator_kind, dataset, config.estimator)
     effective_preprocessing(config.preprocessing, dataset.columns)  # refused before storage
     space, families = study_space(config, dataset)
-    if progress and families.line():
-        print(families.line(), file=sys.stderr)
     storage = _storage(config)
     study = _prepare(config, storage, dataset, space, resume, families)
+    if progress and families.line():  # once the study is open: an error stays the one line
+        print(families.line(), file=sys.stderr)
     fail_stale_trials(storage, study.study_name)
     n_target = _target(config, space, study)
     study.set_user_attr("budget", budget_name(config, space))
