@@ -214,7 +214,8 @@ def test_the_program_logs_a_line_per_trial_and_leaves_a_clean_database(
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    lines = done.stderr.splitlines()
+    note, *lines = done.stderr.splitlines()  # the launch note on equivalent schemes, then trials
+    assert note == "Note: init_scale has no effect on zeros."
     assert [line.split(" (#")[0] for line in lines] == ["trial 1/2 done", "trial 2/2 done"]
     assert "\r" not in done.stderr and "init=" in lines[0] and "(best " in lines[1]
     assert "Init schemes" in done.stdout and "2 complete trials" in done.stdout
