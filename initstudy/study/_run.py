@@ -158,8 +158,10 @@ def _prepare(config: StudyConfig, storage: Any, dataset: Dataset, space: Any,
     if name in names:
         n_existing = len(optuna.load_study(study_name=name, storage=storage).get_trials(
             deepcopy=False))
+    # the identity holds the space as the user wrote it (equivalent schemes included): the
+    # families searched once follow from it, and studies made before they existed resume
     register_study(storage, name, fingerprint=dataset.fingerprint,
-                   config=_identity(config, dataset, space))
+                   config=_identity(config, dataset, get_space(config.space)))
     directions = [OBJECTIVES[o] for o in config.objectives]
     study = optuna.create_study(
         study_name=name, storage=storage, directions=directions, load_if_exists=True,
@@ -176,6 +178,21 @@ def _prepare(config: StudyConfig, storage: Any, dataset: Dataset, space: Any,
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(objective_names(config, dataset.task))
     return study
+
+
+def _stored_space(space: Any, config: StudyConfig, study: optuna.Study) -> Any:
+    """``space``, or the space as written when the study already searched other ``init`` choices.
+
+    A study made before equivalent schemes were searched once has trials over every scheme;
+    Optuna refuses to change a categorical's choices within a study, so it keeps its space.
+    """
+    reduced = space.params.get("init")
+    for trial in study.get_trials(deepcopy=False):
+        stored = trial.distributions.get("init")
+        if stored is not None and reduced is not None and hasattr(reduced, "choices") \
+                and tuple(stored.choices) != tuple(reduced.choices):
+            return get_space(config.space)
+    return space
 
 
 def _target(config: StudyConfig, space: Any, study: optuna.Study) -> int:
@@ -221,6 +238,7 @@ def run_study(
     space, families = study_space(config, dataset)
     storage = _storage(config)
     study = _prepare(config, storage, dataset, space, resume, families)
+    space = _stored_space(space, config, study)
     if progress and families.line():  # once the study is open: an error stays the one line
         print(families.line(), file=sys.stderr)
     fail_stale_trials(storage, study.study_name)
@@ -287,6 +305,7 @@ def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress =
     study = optuna.load_study(study_name=study_name, storage=rdb,
                               sampler=make_sampler(config, space, worker, len(loaded.trials)),
                               pruner=make_pruner(config))
+    space = _stored_space(space, config, study)
     bars = make_progress(progress)
     n_target = _target(config, space, study)
     bars.start(n_target, count_trials(study).finished)
@@ -320,6 +339,7 @@ def _process_main(config: StudyConfig, study_name: str, n_target: int,
             study = optuna.load_study(study_name=study_name, storage=storage,
                                       sampler=make_sampler(config, space, worker, n_existing),
                                       pruner=make_pruner(config))
+            space = _stored_space(space, config, study)
             objective = Objective(config, dataset, space, storage,
                                   pruner=study.pruner)
             deadline = None
