@@ -16,9 +16,11 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from initstudy.exceptions import ConfigError
 from initstudy.reports._load import StudyData, load_study_data, scheme_of
 from initstudy.reports._stats import MIN_SEEDS_FOR_TEST, holm, paired_comparison, summarize
 from initstudy.reports._verdicts import ALPHA
+from initstudy.study import default_penalty
 
 __all__ = [
     "best_trials",
@@ -155,13 +157,49 @@ def _params_text(trial: optuna.trial.FrozenTrial) -> str:
     return ", ".join(parts)
 
 
+def diverged_penalty(data: StudyData) -> float:
+    """The score a diverged seed counts with, as the study's objective used it (NaN if unknown).
+
+    The configured ``evaluation.penalty``; else the worst score of the scoring
+    (``initstudy.study.default_penalty``), the task read from ``dataset.task`` when the record
+    has it (classification otherwise).
+    """
+    config = data.record.get("config", {}) if data.record else {}
+    evaluation = config.get("evaluation", {})
+    if evaluation.get("penalty") is not None:
+        return float(evaluation["penalty"])
+    task = config.get("dataset", {}).get("task", "classification")
+    try:
+        return float(default_penalty(evaluation.get("scoring"), task))
+    except ConfigError:
+        return math.nan
+
+
+def penalized(scores: pd.Series, diverged: pd.Series, penalty: float) -> np.ndarray:
+    """Per-seed scores with a diverged (or non-finite) seed at the penalty, all floored at it.
+
+    So no trained seed scores below a diverged one (an R^2 of -3e41 counts as the penalty).
+    """
+    x = pd.to_numeric(scores, errors="coerce").to_numpy(dtype=float)
+    if not math.isfinite(penalty):
+        return x
+    x = np.where(diverged.astype(bool).to_numpy() | ~np.isfinite(x), penalty, x)
+    return np.maximum(x, penalty)
+
+
+def _penalized_by_seed(data: StudyData, number: int, penalty: float) -> pd.Series:
+    """A trial's per-seed scores (diverged seeds at the penalty), indexed by seed."""
+    seeds = _seed_frame(data, number)
+    return pd.Series(penalized(seeds["score"], seeds["diverged"], penalty), index=seeds["seed"])
+
+
 def _scheme_row(
     data: StudyData, scheme: str, trial: optuna.trial.FrozenTrial, n_trials: int
 ) -> dict[str, Any]:
     """One row of the scheme table."""
     seeds = _seed_frame(data, trial.number)
     row: dict[str, Any] = {"scheme": scheme, "trial_number": trial.number, "value": _value(trial)}
-    row.update(summarize(seeds["score"].to_numpy()))
+    row.update(summarize(penalized(seeds["score"], seeds["diverged"], diverged_penalty(data))))
     n_div = int(seeds["diverged"].astype(bool).sum())
     row["n_diverged"] = n_div
     row["share_diverged"] = n_div / len(seeds) if len(seeds) else math.nan
@@ -274,10 +312,9 @@ def compare_schemes(storage: Any, study_name: str | None = None) -> pd.DataFrame
         return _empty(
             COMPARE_COLUMNS, f"needs at least 2 schemes with a complete trial, got {len(best)}"
         )
-    rows = []
+    rows, penalty = [], diverged_penalty(data)
     for (a, ta), (b, tb) in itertools.combinations(best.items(), 2):
-        sa = _seed_frame(data, ta.number).set_index("seed")["score"]
-        sb = _seed_frame(data, tb.number).set_index("seed")["score"]
+        sa, sb = (_penalized_by_seed(data, t.number, penalty) for t in (ta, tb))
         both = pd.concat([sa, sb], axis=1, join="inner")
         result = paired_comparison(
             both.iloc[:, 0], both.iloc[:, 1], greater_is_better=data.greater_is_better

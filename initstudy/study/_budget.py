@@ -20,7 +20,7 @@ from optuna.trial import TrialState
 
 from ..searchspaces._dimensions import Categorical
 
-__all__ = ["budget_name", "enqueue_next", "enqueue_per_scheme", "queue_for"]
+__all__ = ["budget_name", "enqueue_next", "queue_for"]
 
 _COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 
@@ -37,31 +37,6 @@ def _scheme_of(trial: optuna.trial.FrozenTrial) -> Any:
     if "init" in trial.params:
         return trial.params["init"]
     return trial.system_attrs.get("fixed_params", {}).get("init")
-
-
-def shares(schemes: list[Any], n_trials: int) -> dict[Any, int]:
-    """Each scheme's number of trials: ``n_trials`` split evenly, the first ones one more."""
-    base, extra = divmod(n_trials, len(schemes))
-    return {s: base + (i < extra) for i, s in enumerate(schemes)}
-
-
-def enqueue_per_scheme(study: optuna.Study, space: Any, n_trials: int) -> int:
-    """Queue the trials each scheme lacks of its share; return how many were queued.
-
-    The queue is interleaved (one per scheme in turn), so a run stopped early has spent its
-    trials about evenly too.
-    """
-    schemes = list(space.params["init"].choices)
-    have = Counter(_scheme_of(t) for t in study.get_trials(deepcopy=False, states=_COUNTED))
-    missing = {s: max(0, n - have.get(s, 0)) for s, n in shares(schemes, n_trials).items()}
-    queued = 0
-    while any(missing.values()):
-        for scheme in schemes:
-            if missing[scheme]:
-                study.enqueue_trial({"init": scheme}, skip_if_exists=False)
-                missing[scheme] -= 1
-                queued += 1
-    return queued
 
 
 def enqueue_next(study: optuna.Study, space: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from synthetic_studies import KNOWN, SEEDS, build
@@ -200,3 +201,24 @@ def test_conclusion_words_follow_the_numbers():
     if row["verdict"] == "within noise":
         assert any(s.startswith(f"{best} vs {other}: differences within noise") for s in words)
     assert not any("no paired test" in s for s in words)  # 10 seeds are enough
+
+
+def test_a_diverged_seed_enters_every_number():
+    """Issue 10 item 6: a diverged seed counts with the penalty (0 for accuracy) everywhere."""
+    data = build(
+        {"a": [(1.0, [0.9, 0.9, 0.3, 0.9, 0.9, 0.9])], "b": [(1.0, [0.8] * 6)]},
+        seeds=list(range(6)),
+        diverged={(0, 2): True},
+    )
+    table = scheme_table(data).set_index("scheme")
+    assert table.loc["a", "mean"] == pytest.approx(0.9 * 5 / 6)
+    assert table.loc["a", "n_seeds"] == 6 and table.loc["a", "share_diverged"] == pytest.approx(1 / 6)
+    row = compare_schemes(data).iloc[0]
+    assert row["n_paired"] == 6 and row["mean_diff"] == pytest.approx((0.1 * 5 - 0.8) / 6)
+
+
+def test_scores_are_floored_at_the_penalty():
+    from initstudy.reports._tables import penalized
+
+    out = penalized(pd.Series([0.5, -3e41, np.nan]), pd.Series([False, False, True]), -1.0)
+    np.testing.assert_allclose(out, [0.5, -1.0, -1.0])
