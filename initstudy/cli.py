@@ -27,8 +27,14 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 
 _DEFAULT_STORAGE = "sqlite:///initstudy.db"
 _RUN_OVERRIDES = {  # option dest -> StudyConfig field
-    "dataset": "dataset", "target": "target", "space": "space", "trials": "n_trials",
-    "seeds": "seeds", "storage": "storage", "study_name": "study_name", "jobs": "jobs",
+    "dataset": "dataset",
+    "target": "target",
+    "space": "space",
+    "trials": "n_trials",
+    "seeds": "seeds",
+    "storage": "storage",
+    "study_name": "study_name",
+    "jobs": "jobs",
     "timeout": "timeout",
 }
 
@@ -45,9 +51,13 @@ def _print_table(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> N
 
 # -- run ------------------------------------------------------------------------------------
 def _add_run(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", nargs="?", metavar="CONFIG.toml",
-                        help="study config (sections [study] [dataset] [estimator] [seeds] "
-                             "[evaluation] [space]); default: the embedded default study")
+    parser.add_argument(
+        "config",
+        nargs="?",
+        metavar="CONFIG.toml",
+        help="study config (sections [study] [dataset] [estimator] [seeds] "
+        "[evaluation] [space]); default: the embedded default study",
+    )
     parser.add_argument("--dataset", metavar="NAME|PATH", help="built-in name or CSV/Parquet")
     parser.add_argument("--target", metavar="COL", help="target column of a data file")
     parser.add_argument("--space", metavar="NAME|PATH", help="search-space preset or TOML file")
@@ -68,8 +78,11 @@ def _run_config(args: argparse.Namespace) -> Any:
     from initstudy.study import StudyConfig
 
     config = StudyConfig.from_toml(args.config) if args.config else StudyConfig()
-    changes = {field: getattr(args, dest) for dest, field in _RUN_OVERRIDES.items()
-               if getattr(args, dest) is not None}
+    changes = {
+        field: getattr(args, dest)
+        for dest, field in _RUN_OVERRIDES.items()
+        if getattr(args, dest) is not None
+    }
     return config.replace(**changes) if changes else config
 
 
@@ -103,9 +116,10 @@ def _scheme_ranking(study: Any) -> pd.DataFrame:
     :mod:`initstudy.reports` (matplotlib, plotly); ``initstudy report`` has the full analysis.
     """
     sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
-    complete = sorted((t for t in study.get_trials(deepcopy=False)
-                       if t.state.name == "COMPLETE" and t.values),
-                      key=lambda t: (sign * t.values[0], t.number))
+    complete = sorted(
+        (t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE" and t.values),
+        key=lambda t: (sign * t.values[0], t.number),
+    )
     best: dict[str, Any] = {}
     counts: dict[str, int] = {}
     for trial in complete:
@@ -113,13 +127,19 @@ def _scheme_ranking(study: Any) -> pd.DataFrame:
         best.setdefault(scheme, trial)
         counts[scheme] = counts.get(scheme, 0) + 1
     keys = ("mean", "ci_low", "ci_high", "n_diverged")
-    return pd.DataFrame([
-        {"rank": rank, "scheme": scheme, "trial_number": trial.number,
-         **{k: float(trial.user_attrs.get(k, float("nan"))) for k in keys[:3]},
-         "n_diverged": int(trial.user_attrs.get("n_diverged", 0)),
-         "n_trials": counts[scheme]}
-        for rank, (scheme, trial) in enumerate(best.items(), start=1)
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "rank": rank,
+                "scheme": scheme,
+                "trial_number": trial.number,
+                **{k: float(trial.user_attrs.get(k, float("nan"))) for k in keys[:3]},
+                "n_diverged": int(trial.user_attrs.get("n_diverged", 0)),
+                "n_trials": counts[scheme],
+            }
+            for rank, (scheme, trial) in enumerate(best.items(), start=1)
+        ]
+    )
 
 
 def _report_run(study: Any, config: Any, storage: Any) -> None:
@@ -131,20 +151,27 @@ def _report_run(study: Any, config: Any, storage: Any) -> None:
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     print(f"\nStudy {study.study_name!r} in {url}: {len(complete)} complete trials.")
     if complete:
-        best = max(complete, key=lambda t: t.values[0]) if len(study.directions) > 1 \
+        best = (
+            max(complete, key=lambda t: t.values[0])
+            if len(study.directions) > 1
             else study.best_trial
+        )
         attrs = best.user_attrs
         name = (study.metric_names or ["value"])[0]
-        print(f"Best configuration (trial {best.number}): {name} = {best.values[0]:.4f} "
-              f"(std {attrs.get('std', float('nan')):.4f} over seeds, "
-              f"{attrs.get('n_diverged', 0):.0f} diverged)")
+        print(
+            f"Best configuration (trial {best.number}): {name} = {best.values[0]:.4f} "
+            f"(std {attrs.get('std', float('nan')):.4f} over seeds, "
+            f"{attrs.get('n_diverged', 0):.0f} diverged)"
+        )
         for key, value in get_space(config.space).estimator_params(best.params).items():
             print(f"  {key} = {value!r}")
         print("\nInit schemes, best trial of each (mean and 95% t-interval over seeds):")
         _print_table(_scheme_ranking(study))
     storage_arg = "" if config.storage == _DEFAULT_STORAGE else f" --storage {shlex.quote(url)}"
-    print(f"\nReport:    initstudy report {shlex.quote(study.study_name)}{storage_arg} "
-          "--html report.html")
+    print(
+        f"\nReport:    initstudy report {shlex.quote(study.study_name)}{storage_arg} "
+        "--html report.html"
+    )
     print(f"Dashboard: initstudy dashboard --storage {shlex.quote(url)}")
 
 
@@ -152,7 +179,10 @@ def _describe_file_columns(config: Any) -> None:
     """Print one line on what the preprocessing does to a data file's columns."""
     from initstudy.study import BUILTIN_DATASETS, describe_columns, load_dataset
 
-    if not isinstance(config.dataset, (str, os.PathLike)) or str(config.dataset) in BUILTIN_DATASETS:
+    if (
+        not isinstance(config.dataset, (str, os.PathLike))
+        or str(config.dataset) in BUILTIN_DATASETS
+    ):
         return
     try:
         dataset = load_dataset(config.dataset, target=config.target)
@@ -177,8 +207,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         study = run_study(config, progress=not args.quiet, resume=resume)
     except Interrupted as e:
         name = e.study_name or config.study_name
-        print(f"\nStopped by {e}; every finished seed is saved. Resume with:\n  "
-              f"{_resume_command(args.argv, name)}", file=sys.stderr)
+        print(
+            f"\nStopped by {e}; every finished seed is saved. Resume with:\n  "
+            f"{_resume_command(args.argv, name)}",
+            file=sys.stderr,
+        )
         return 128 + e.signum
     storage = resolve_storage(study_storage(study))  # the storage run_study opened
     _OPENED.append(storage)
@@ -188,8 +221,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 # -- worker, studies, show, spaces ----------------------------------------------------------
 def _add_worker(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--storage", required=True, metavar="URL",
-                        help="the study's database (PostgreSQL for several machines)")
+    parser.add_argument(
+        "--storage",
+        required=True,
+        metavar="URL",
+        help="the study's database (PostgreSQL for several machines)",
+    )
     parser.add_argument("--study-name", required=True, metavar="NAME")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -215,8 +252,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _add_storage(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--storage", default=_DEFAULT_STORAGE, metavar="URL",
-                        help=f"default {_DEFAULT_STORAGE}")
+    parser.add_argument(
+        "--storage", default=_DEFAULT_STORAGE, metavar="URL", help=f"default {_DEFAULT_STORAGE}"
+    )
 
 
 def cmd_studies(args: argparse.Namespace) -> int:
@@ -265,14 +303,27 @@ def _add_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     parser.add_argument("--markdown", metavar="FILE", help="write Markdown (PNGs beside it)")
     parser.add_argument("--csv", metavar="DIR", help="write every table as CSV into DIR")
-    parser.add_argument("--to-dashboard", action="store_true",
-                        help="save the note, plots and artifacts into the study for the dashboard")
-    parser.add_argument("--artifact-dir", metavar="DIR",
-                        help="artifact folder (default: <db name>_artifacts beside a SQLite db)")
-    parser.add_argument("--importance", choices=("ped_anova", "fanova"), default="ped_anova",
-                        help="importance evaluator (default ped_anova)")
-    parser.add_argument("--no-signal", action="store_true",
-                        help="skip signal propagation at init (it reloads the dataset)")
+    parser.add_argument(
+        "--to-dashboard",
+        action="store_true",
+        help="save the note, plots and artifacts into the study for the dashboard",
+    )
+    parser.add_argument(
+        "--artifact-dir",
+        metavar="DIR",
+        help="artifact folder (default: <db name>_artifacts beside a SQLite db)",
+    )
+    parser.add_argument(
+        "--importance",
+        choices=("ped_anova", "fanova"),
+        default="ped_anova",
+        help="importance evaluator (default ped_anova)",
+    )
+    parser.add_argument(
+        "--no-signal",
+        action="store_true",
+        help="skip signal propagation at init (it reloads the dataset)",
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -281,8 +332,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from initstudy.storage import resolve_storage
 
     storage = resolve_storage(args.storage, read_only=not args.to_dashboard)
-    content = reports.collect(storage, args.study, signal=not args.no_signal,
-                              importance=args.importance)
+    content = reports.collect(
+        storage, args.study, signal=not args.no_signal, importance=args.importance
+    )
     writers = {
         "html": lambda: reports.build_html_report(content, path=args.html),
         "markdown": lambda: reports.build_markdown_report(content, path=args.markdown),
@@ -295,8 +347,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         try:
             written = writers[name]()
         except OSError as e:  # a missing or read-only folder: one line, not a traceback
-            raise ConfigError(f"Cannot write the {name} report to {getattr(args, name)!r}: "
-                              f"{e.strerror or e}.") from e
+            raise ConfigError(
+                f"Cannot write the {name} report to {getattr(args, name)!r}: {e.strerror or e}."
+            ) from e
         print(f"{name}: wrote {written}")
     if args.to_dashboard:
         uploaded = reports.publish_to_dashboard(content, artifact_dir=args.artifact_dir)
@@ -308,10 +361,16 @@ def _add_dashboard(parser: argparse.ArgumentParser) -> None:
     _add_storage(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    parser.add_argument("--artifact-dir", metavar="DIR",
-                        help="artifact folder (default: <db name>_artifacts beside a SQLite db)")
-    parser.add_argument("--allow-remote", action="store_true",
-                        help="allow a host beyond this machine (the dashboard has no login)")
+    parser.add_argument(
+        "--artifact-dir",
+        metavar="DIR",
+        help="artifact folder (default: <db name>_artifacts beside a SQLite db)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a host beyond this machine (the dashboard has no login)",
+    )
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -319,8 +378,13 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from initstudy.reports import run_dashboard
 
     try:
-        run_dashboard(args.storage, host=args.host, port=args.port,
-                      artifact_dir=args.artifact_dir, allow_remote=args.allow_remote)
+        run_dashboard(
+            args.storage,
+            host=args.host,
+            port=args.port,
+            artifact_dir=args.artifact_dir,
+            allow_remote=args.allow_remote,
+        )
     except KeyboardInterrupt:  # the server usually handles Ctrl-C itself and returns
         pass
     print("\nDashboard stopped.", file=sys.stderr)
@@ -328,8 +392,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 #: name -> (help, add_arguments, run). Add a command by adding an entry.
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
-                          Callable[[argparse.Namespace], int]]] = {
+COMMANDS: dict[
+    str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {
     "run": ("run or resume a study (no arguments: the default study)", _add_run, cmd_run),
     "worker": ("join a running study as one more worker process", _add_worker, cmd_worker),
     "studies": ("list the studies in a storage", _add_storage, cmd_studies),

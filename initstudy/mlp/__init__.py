@@ -8,6 +8,16 @@ from ._params import validate_params
 from ._seeds import fit_seeds, score_seeds
 from ._signal import signal_propagation
 
-__all__ = ["FromEstimator", "MLPClassifier", "MLPRegressor", "blas_threads", "check_network_fits",
-           "fit_seeds", "one_blas_thread",
-           "score_seeds", "set_blas_threads", "signal_propagation", "validate_params"]
+__all__ = [
+    "FromEstimator",
+    "MLPClassifier",
+    "MLPRegressor",
+    "blas_threads",
+    "check_network_fits",
+    "fit_seeds",
+    "one_blas_thread",
+    "score_seeds",
+    "set_blas_threads",
+    "signal_propagation",
+    "validate_params",
+]

@@ -12,20 +12,37 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._blas import largest_product, limit_blas, one_blas_thread, policy_for
 from ..exceptions import DataError, DivergedError, DivergenceWarning
 from ..initializers import Initializer
 from ._activations import ACTIVATIONS
-from .._blas import largest_product, limit_blas, one_blas_thread, policy_for
 from ._engine import SeedRun, TrainConfig, train
 from ._init import FromEstimator, initial_network, seed_streams
 from ._memory import check_sizes_fit
 from ._network import Layout, forward
-from ._params import BOOL, DTYPE, LAYER_SIZES, NONE, dtype_of, instance_of, interval, options, validate_params
+from ._params import (
+    BOOL,
+    DTYPE,
+    LAYER_SIZES,
+    NONE,
+    dtype_of,
+    instance_of,
+    interval,
+    options,
+    validate_params,
+)
 
 __all__ = ["BaseMLP", "fit_stack", "warn_outcomes"]
 
-_INIT = instance_of(str, dict, list, tuple, Initializer, FromEstimator,
-                    name="an initializer name, config dict, Initializer, FromEstimator or a list of them")
+_INIT = instance_of(
+    str,
+    dict,
+    list,
+    tuple,
+    Initializer,
+    FromEstimator,
+    name="an initializer name, config dict, Initializer, FromEstimator or a list of them",
+)
 _SEED = instance_of(np.random.RandomState, np.random.Generator, name="a RandomState or Generator")
 # Attributes that describe the training data, shared by every seed of one fit_seeds call.
 _DATA_ATTRIBUTES = ("n_features_in_", "feature_names_in_", "classes_", "_y_ndim")
@@ -39,7 +56,11 @@ class BaseMLP(BaseEstimator):
         "activation": [options(*ACTIVATIONS)],
         "init": [_INIT],
         "init_scale": [interval("real", 0, None, "left")],
-        "bias_init": [NONE, interval("real", None, None), instance_of(str, dict, Initializer, name="an initializer")],
+        "bias_init": [
+            NONE,
+            interval("real", None, None),
+            instance_of(str, dict, Initializer, name="an initializer"),
+        ],
         "solver": [options("sgd", "adam")],
         "learning_rate_init": [interval("real", 0, None, "neither")],
         "batch_size": [options("auto"), interval("int", 1, None)],
@@ -65,18 +86,38 @@ class BaseMLP(BaseEstimator):
         "verbose": [BOOL, interval("int", 0, None)],
     }
 
-    def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *,
-                 init: Any = "glorot_uniform", init_scale: float = 1.0, bias_init: Any = None,
-                 solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
-                 learning_rate: str = "constant", learning_rate_init: float = 0.001,
-                 power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
-                 random_state: Any = None, init_random_state: int | None = None,
-                 shuffle_random_state: int | None = None, tol: float = 1e-4,
-                 verbose: bool | int = False,
-                 warm_start: bool = False, momentum: float = 0.9, nesterovs_momentum: bool = True,
-                 early_stopping: bool = False, validation_fraction: float = 0.1,
-                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
-                 n_iter_no_change: int = 10, dtype: Any = "float32") -> None:
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        init: Any = "glorot_uniform",
+        init_scale: float = 1.0,
+        bias_init: Any = None,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        init_random_state: int | None = None,
+        shuffle_random_state: int | None = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        dtype: Any = "float32",
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.init = init
@@ -119,9 +160,18 @@ class BaseMLP(BaseEstimator):
         raise NotImplementedError
 
     # Data -------------------------------------------------------------------------------------
-    def _validate_xy(self, X: Any, y: Any, reset: bool, classes: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        X, y = validate_data(self, X, y, reset=reset, dtype=(np.float64, np.float32),
-                             multi_output=True, y_numeric=not self._is_classifier())
+    def _validate_xy(
+        self, X: Any, y: Any, reset: bool, classes: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            y_numeric=not self._is_classifier(),
+        )
         Y = self._encode_targets(y, reset, classes)
         dtype = dtype_of(self.dtype)
         return X.astype(dtype, copy=False), Y.astype(dtype, copy=False)
@@ -131,7 +181,9 @@ class BaseMLP(BaseEstimator):
 
     def _hidden_sizes(self) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes
-        return (int(sizes),) if isinstance(sizes, (int, np.integer)) else tuple(int(s) for s in sizes)
+        return (
+            (int(sizes),) if isinstance(sizes, (int, np.integer)) else tuple(int(s) for s in sizes)
+        )
 
     def _batch_size(self, n: int) -> int:
         return min(200, n) if self.batch_size == "auto" else int(min(max(self.batch_size, 1), n))
@@ -152,8 +204,9 @@ class BaseMLP(BaseEstimator):
     # Planning one seed ------------------------------------------------------------------------
     def _fresh_run(self, X: np.ndarray, layout: Layout) -> SeedRun:
         """Draw this estimator's seed: split, initial network, batch stream."""
-        w_rng, b_rng, s_rng = seed_streams(self.random_state, self.init_random_state,
-                                           self.shuffle_random_state)
+        w_rng, b_rng, s_rng = seed_streams(
+            self.random_state, self.init_random_state, self.shuffle_random_state
+        )
         train_idx, val_idx = self._split(X.shape[0], s_rng)
         first: list[np.ndarray] = []
 
@@ -162,15 +215,23 @@ class BaseMLP(BaseEstimator):
             first.append(b_rng.permutation(n) if self.shuffle else np.arange(n))
             return np.asarray(X[train_idx[first[0][: self._batch_size(n)]]], dtype=np.float64)
 
-        with np.errstate(over="ignore", invalid="ignore"):  # a huge init_scale diverges, it does not warn
-            coefs, intercepts = initial_network(self.get_params(deep=False), layout.shapes, w_rng, first_batch)
+        with np.errstate(
+            over="ignore", invalid="ignore"
+        ):  # a huge init_scale diverges, it does not warn
+            coefs, intercepts = initial_network(
+                self.get_params(deep=False), layout.shapes, w_rng, first_batch
+            )
             row = layout.pack(coefs, intercepts, dtype_of(self.dtype))
         self._split_rng = s_rng
         return SeedRun(row, train_idx, b_rng, val_idx, first[0] if first else None)
 
     def _continued_run(self, X: np.ndarray, layout: Layout, incremental: bool) -> SeedRun:
         """Continue from the fitted weights (warm start or partial_fit), keeping the record."""
-        train_idx, val_idx = (np.arange(X.shape[0]), None) if incremental else self._split(X.shape[0], self._split_rng)
+        train_idx, val_idx = (
+            (np.arange(X.shape[0]), None)
+            if incremental
+            else self._split(X.shape[0], self._split_rng)
+        )
         row = layout.pack(self.coefs_, self.intercepts_, dtype_of(self.dtype))
         run = SeedRun(row, train_idx, self._batch_rng, val_idx)
         run.loss_curve, run.n_iter, run.t = list(self.loss_curve_), self.n_iter_, self.t_
@@ -183,15 +244,32 @@ class BaseMLP(BaseEstimator):
         return run
 
     def _config(self, sizes: tuple[int, ...], n_train: int, incremental: bool) -> TrainConfig:
-        keys = ("learning_rate_init", "beta_1", "beta_2", "epsilon", "learning_rate",
-                "momentum", "nesterovs_momentum", "power_t")
+        keys = (
+            "learning_rate_init",
+            "beta_1",
+            "beta_2",
+            "epsilon",
+            "learning_rate",
+            "momentum",
+            "nesterovs_momentum",
+            "power_t",
+        )
         return TrainConfig(
-            sizes=sizes, activation=self.activation, out_activation=self._out_activation(),
-            solver=self.solver, optimizer_params={k: getattr(self, k) for k in keys},
-            alpha=float(self.alpha), batch_size=self._batch_size(n_train), max_iter=int(self.max_iter),
-            tol=float(self.tol), n_iter_no_change=int(self.n_iter_no_change),
-            early_stopping=bool(self.early_stopping) and not incremental, shuffle=bool(self.shuffle),
-            dtype=dtype_of(self.dtype), verbose=bool(self.verbose), incremental=incremental,
+            sizes=sizes,
+            activation=self.activation,
+            out_activation=self._out_activation(),
+            solver=self.solver,
+            optimizer_params={k: getattr(self, k) for k in keys},
+            alpha=float(self.alpha),
+            batch_size=self._batch_size(n_train),
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            n_iter_no_change=int(self.n_iter_no_change),
+            early_stopping=bool(self.early_stopping) and not incremental,
+            shuffle=bool(self.shuffle),
+            dtype=dtype_of(self.dtype),
+            verbose=bool(self.verbose),
+            incremental=incremental,
         )
 
     def _store(self, run: SeedRun, layout: Layout, config: TrainConfig) -> None:
@@ -232,7 +310,10 @@ class BaseMLP(BaseEstimator):
         coefs = [np.asarray(c, dtype=np.float64) for c in self.coefs_]
         intercepts = [np.asarray(b, dtype=np.float64) for b in self.intercepts_]
         sizes = (X.shape[1], *(c.shape[1] for c in coefs))
-        with limit_blas(policy_for(largest_product(sizes, X.shape[0]))), np.errstate(over="ignore", under="ignore"):
+        with (
+            limit_blas(policy_for(largest_product(sizes, X.shape[0]))),
+            np.errstate(over="ignore", under="ignore"),
+        ):
             return forward(X, coefs, intercepts, self.activation, self.out_activation_)[-1]
 
 
@@ -250,13 +331,20 @@ def warn_outcomes(runs: Sequence[SeedRun], seeds: Sequence[Any], max_iter: int) 
     diverged = [s for s, r in zip(seeds, runs) if r.status == "diverged"]
     if diverged:
         who = "" if single else f" for random_state in {diverged}"
-        warnings.warn(f"Training diverged (non-finite loss){who}: the fit stopped and diverged_ is True.",
-                      DivergenceWarning, stacklevel=3)
+        warnings.warn(
+            f"Training diverged (non-finite loss){who}: the fit stopped and diverged_ is True.",
+            DivergenceWarning,
+            stacklevel=3,
+        )
     capped = [s for s, r in zip(seeds, runs) if r.status == "max_iter"]
     if capped:
         who = "" if single else f" for random_state in {capped}"
-        warnings.warn(f"Stochastic optimizer: maximum iterations ({max_iter}) reached and the "
-                      f"optimization hasn't converged yet{who}.", ConvergenceWarning, stacklevel=3)
+        warnings.warn(
+            f"Stochastic optimizer: maximum iterations ({max_iter}) reached and the "
+            f"optimization hasn't converged yet{who}.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
 
 def fit_stack(
@@ -281,20 +369,34 @@ def fit_stack(
     X, Y = template._validate_xy(X, y, reset=fresh, classes=classes)
     _share_data_attributes(template, estimators[1:])
     layout = Layout((X.shape[1], *template._hidden_sizes(), Y.shape[1]))
-    check_sizes_fit(layout.sizes, template._batch_size(X.shape[0]), template.dtype,
-                    template.hidden_layer_sizes)
+    check_sizes_fit(
+        layout.sizes, template._batch_size(X.shape[0]), template.dtype, template.hidden_layer_sizes
+    )
     if not fresh and tuple(template.coefs_[-1].shape) != layout.shapes[-1]:
-        raise DataError(f"The fitted network has {template.coefs_[-1].shape[1]} outputs but y needs {Y.shape[1]}.")
+        raise DataError(
+            f"The fitted network has {template.coefs_[-1].shape[1]} outputs but y needs {Y.shape[1]}."
+        )
     with one_blas_thread():  # initial draws (QR, LSUV calibration) are small products
-        runs = [e._fresh_run(X, layout) if fresh else e._continued_run(X, layout, incremental) for e in estimators]
+        runs = [
+            e._fresh_run(X, layout) if fresh else e._continued_run(X, layout, incremental)
+            for e in estimators
+        ]
     config = template._config(layout.sizes, runs[0].train_idx.shape[0], incremental)
     optimizer = getattr(template, "_optimizer", None) if incremental and not fresh else None
     evaluation = None
     if eval_set is not None:
         X_eval, Y_eval = template._validate_xy(eval_set[0], eval_set[1], reset=False)
         evaluation = (X_eval, Y_eval)
-    optimizer = train(runs, X, Y, config, template._stack_scores, optimizer=optimizer,
-                      eval_set=evaluation, epoch_callback=epoch_callback)
+    optimizer = train(
+        runs,
+        X,
+        Y,
+        config,
+        template._stack_scores,
+        optimizer=optimizer,
+        eval_set=evaluation,
+        epoch_callback=epoch_callback,
+    )
     for est, run in zip(estimators, runs):
         est._store(run, layout, config)
         if eval_set is not None:

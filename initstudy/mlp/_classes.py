@@ -131,9 +131,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     __doc__ = (
         "Multi-layer perceptron classifier in NumPy, with the initialization as a parameter.\n\n"
         "    Softmax cross-entropy for several classes, one logistic unit for two. Trains several\n"
-        "    seeds at once through :func:`fit_seeds`.\n" + _PARAMETERS + _ATTRIBUTES + """    classes_ : ndarray
+        "    seeds at once through :func:`fit_seeds`.\n"
+        + _PARAMETERS
+        + _ATTRIBUTES
+        + """    classes_ : ndarray
         The class labels.
-""" + _NOTES + """
+"""
+        + _NOTES
+        + """
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -149,18 +154,24 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _encode_targets(self, y: np.ndarray, reset: bool, classes: Any) -> np.ndarray:
         check_classification_targets(y)
         if type_of_target(y) == "multilabel-indicator" or (y.ndim == 2 and y.shape[1] > 1):
-            raise DataError("MLPClassifier does not support multilabel or multi-output targets. Got y of shape "
-                            f"{y.shape} instead.")
+            raise DataError(
+                "MLPClassifier does not support multilabel or multi-output targets. Got y of shape "
+                f"{y.shape} instead."
+            )
         y = column_or_1d(y, warn=True)
         if reset:
             self.classes_ = np.unique(y if classes is None else np.asarray(classes))
             if self.classes_.shape[0] < 2:
-                raise DataError(f"MLPClassifier needs at least 2 classes in y. Got 1 class: {self.classes_[0]!r}.")
+                raise DataError(
+                    f"MLPClassifier needs at least 2 classes in y. Got 1 class: {self.classes_[0]!r}."
+                )
         index = np.searchsorted(self.classes_, y)
         index = np.clip(index, 0, self.classes_.shape[0] - 1)
         unknown = self.classes_[index] != y
         if unknown.any():
-            raise DataError(f"y has labels not in classes_ {self.classes_.tolist()}: {np.unique(y[unknown]).tolist()}.")
+            raise DataError(
+                f"y has labels not in classes_ {self.classes_.tolist()}: {np.unique(y[unknown]).tolist()}."
+            )
         if self.classes_.shape[0] == 2:
             return index[:, np.newaxis].astype(np.float64)
         return np.eye(self.classes_.shape[0])[index]
@@ -245,7 +256,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     __doc__ = (
         "Multi-layer perceptron regressor in NumPy, with the initialization as a parameter.\n\n"
         "    Identity output and half squared error (scikit-learn's). Trains several seeds at\n"
-        "    once through :func:`fit_seeds`.\n" + _PARAMETERS + _ATTRIBUTES + _NOTES + """
+        "    once through :func:`fit_seeds`.\n"
+        + _PARAMETERS
+        + _ATTRIBUTES
+        + _NOTES
+        + """
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -313,4 +328,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
 def _check_partial_fit(estimator: BaseMLP) -> None:
     if estimator.early_stopping:
-        raise ConfigError("partial_fit does not support early_stopping=True (there is no held-out split per call).")
+        raise ConfigError(
+            "partial_fit does not support early_stopping=True (there is no held-out split per call)."
+        )

@@ -31,9 +31,10 @@ import numpy as np
 from .._blas import largest_product, limit_blas, policy_for
 from .._signals import check_stop
 from ._network import Layout, StackedNet, forward
-from ._optimizers import Adam, SGD, make_optimizer
+from ._optimizers import SGD, Adam, make_optimizer
 
 __all__ = ["SeedRun", "TrainConfig", "train"]
+
 
 @dataclass
 class SeedRun:
@@ -83,13 +84,24 @@ Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 class _Trainer:
     """State of one call to :func:`train` (the active stack and its data)."""
 
-    def __init__(self, runs: list[SeedRun], X: np.ndarray, Y: np.ndarray, config: TrainConfig,
-                 scorer: Scorer, optimizer: Adam | SGD | None) -> None:
+    def __init__(
+        self,
+        runs: list[SeedRun],
+        X: np.ndarray,
+        Y: np.ndarray,
+        config: TrainConfig,
+        scorer: Scorer,
+        optimizer: Adam | SGD | None,
+    ) -> None:
         self.runs, self.X, self.Y, self.config, self.scorer = runs, X, Y, config, scorer
         self.active = np.arange(len(runs))
         params = np.stack([r.params for r in runs]).astype(config.dtype, copy=False)
-        self.net = StackedNet(Layout(config.sizes), params, config.activation, config.out_activation, config.alpha)
-        self.opt = optimizer or make_optimizer(config.solver, params.shape, config.dtype, config.optimizer_params)
+        self.net = StackedNet(
+            Layout(config.sizes), params, config.activation, config.out_activation, config.alpha
+        )
+        self.opt = optimizer or make_optimizer(
+            config.solver, params.shape, config.dtype, config.optimizer_params
+        )
         self.epoch_number = 0
         self._batch: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
         self.finished = np.zeros(len(runs), dtype=bool)
@@ -153,8 +165,10 @@ class _Trainer:
         key = rows.shape
         if key not in self._batch:
             self._batch = {k: v for k, v in self._batch.items() if k[0] == key[0]}
-            self._batch[key] = (np.empty((*key, self.X.shape[1]), dtype=self.X.dtype),
-                                np.empty((*key, self.Y.shape[1]), dtype=self.Y.dtype))
+            self._batch[key] = (
+                np.empty((*key, self.X.shape[1]), dtype=self.X.dtype),
+                np.empty((*key, self.Y.shape[1]), dtype=self.Y.dtype),
+            )
         xb, yb = self._batch[key]
         np.take(self.X, rows, axis=0, out=xb)
         np.take(self.Y, rows, axis=0, out=yb)
@@ -177,7 +191,9 @@ class _Trainer:
             run.t += n
             if self.config.verbose:
                 print(f"Iteration {run.n_iter}, loss = {loss:.8f}")
-        plateau = self._early_stopping(runs) if self.config.early_stopping else self._loss_plateau(runs)
+        plateau = (
+            self._early_stopping(runs) if self.config.early_stopping else self._loss_plateau(runs)
+        )
         self.opt.epoch_end(runs[0].t)
         stop = self.opt.plateau(plateau)
         for run, p in zip(runs, plateau):
@@ -201,14 +217,21 @@ class _Trainer:
         return np.array([r.no_improvement > self.config.n_iter_no_change for r in runs])
 
     def _early_stopping(self, runs: list[SeedRun]) -> np.ndarray:
-        out = forward(self.xval, self.net.coefs, self.net.intercepts,
-                      self.config.activation, self.config.out_activation)[-1]
+        out = forward(
+            self.xval,
+            self.net.coefs,
+            self.net.intercepts,
+            self.config.activation,
+            self.config.out_activation,
+        )[-1]
         scores = self.scorer(out, self.yval)
         tol = self.config.tol
         for j, (run, score) in enumerate(zip(runs, scores)):
             score = float(score)
             run.validation_scores.append(score)
-            run.no_improvement = run.no_improvement + 1 if score < run.best_validation_score + tol else 0
+            run.no_improvement = (
+                run.no_improvement + 1 if score < run.best_validation_score + tol else 0
+            )
             if score > run.best_validation_score:
                 run.best_validation_score = score
                 run.best_params = self.net.params[j].copy()
@@ -216,9 +239,16 @@ class _Trainer:
 
     def evaluate(self, X_eval: np.ndarray, Y_eval: np.ndarray) -> None:
         """Append each active seed's score on the eval set to its ``eval_scores``."""
-        out = forward(X_eval, self.net.coefs, self.net.intercepts,
-                      self.config.activation, self.config.out_activation)[-1]
-        for run, score in zip((self.runs[i] for i in self.active), self.scorer(out, Y_eval[np.newaxis])):
+        out = forward(
+            X_eval,
+            self.net.coefs,
+            self.net.intercepts,
+            self.config.activation,
+            self.config.out_activation,
+        )[-1]
+        for run, score in zip(
+            (self.runs[i] for i in self.active), self.scorer(out, Y_eval[np.newaxis])
+        ):
             run.eval_scores.append(float(score))
 
     def finish(self) -> None:
@@ -233,7 +263,9 @@ class _Trainer:
 
 def _latest_scores(runs: list[SeedRun]) -> np.ndarray:
     """Each seed's latest eval score (NaN for a diverged seed or one without a score yet)."""
-    return np.array([r.eval_scores[-1] if r.eval_scores and r.status != "diverged" else np.nan for r in runs])
+    return np.array(
+        [r.eval_scores[-1] if r.eval_scores and r.status != "diverged" else np.nan for r in runs]
+    )
 
 
 def train(
@@ -266,7 +298,11 @@ def train(
                 trainer.evaluate(*eval_set)
             if trainer.active.size and trainer.finished.any():
                 trainer._retire(trainer.finished)
-            if epoch_callback is not None and eval_set is not None and epoch_callback(epoch, _latest_scores(runs)):
+            if (
+                epoch_callback is not None
+                and eval_set is not None
+                and epoch_callback(epoch, _latest_scores(runs))
+            ):
                 for i in trainer.active:
                     runs[i].status = "stopped"
                 break

@@ -26,7 +26,9 @@ def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
     if random_state is None:
         return np.random.SeedSequence()
     if isinstance(random_state, np.random.RandomState):
-        return np.random.SeedSequence(random_state.randint(0, 2**32, size=4, dtype=np.uint64).tolist())
+        return np.random.SeedSequence(
+            random_state.randint(0, 2**32, size=4, dtype=np.uint64).tolist()
+        )
     if isinstance(random_state, np.random.Generator):
         return np.random.SeedSequence(random_state.integers(0, 2**63, size=4).tolist())
     return np.random.SeedSequence(int(random_state))
@@ -45,7 +47,11 @@ def seed_streams(
         weights = np.random.SeedSequence(int(init_random_state)).spawn(3)[0]
     if shuffle_random_state is not None:
         batches = np.random.SeedSequence(int(shuffle_random_state)).spawn(3)[1]
-    return np.random.default_rng(weights), np.random.default_rng(batches), np.random.default_rng(split)
+    return (
+        np.random.default_rng(weights),
+        np.random.default_rng(batches),
+        np.random.default_rng(split),
+    )
 
 
 class FromEstimator:
@@ -78,7 +84,9 @@ class FromEstimator:
     def __repr__(self) -> str:
         return f"FromEstimator({type(self.estimator).__name__}(...))"
 
-    def network(self, shapes: Sequence[tuple[int, int]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def network(
+        self, shapes: Sequence[tuple[int, int]]
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Copies (float64) of the source's kernels and biases, checked against ``shapes``.
 
         Raises
@@ -89,9 +97,13 @@ class FromEstimator:
         source = self.estimator
         coefs = getattr(source, "coefs_", None)
         if coefs is None:
-            raise ConfigError(f"FromEstimator needs a fitted estimator. Got an unfitted {type(source).__name__}.")
+            raise ConfigError(
+                f"FromEstimator needs a fitted estimator. Got an unfitted {type(source).__name__}."
+            )
         if getattr(source, "diverged_", False):
-            raise ConfigError("FromEstimator cannot copy the weights of an estimator whose training diverged.")
+            raise ConfigError(
+                "FromEstimator cannot copy the weights of an estimator whose training diverged."
+            )
         if len(coefs) != len(shapes):
             raise ConfigError(
                 f"FromEstimator: the source has {len(coefs)} weight layers but this network needs "
@@ -103,15 +115,20 @@ class FromEstimator:
                     f"FromEstimator: layer {index} of the source has kernel shape {tuple(coef.shape)} "
                     f"but this network's layer {index} needs {tuple(shape)} (fan_in, fan_out)."
                 )
-        return ([np.array(c, dtype=np.float64) for c in coefs],
-                [np.array(b, dtype=np.float64) for b in source.intercepts_])
+        return (
+            [np.array(c, dtype=np.float64) for c in coefs],
+            [np.array(b, dtype=np.float64) for b in source.intercepts_],
+        )
 
 
 def _resolve_one(spec: Any, activation: str) -> Initializer:
     """One initializer from a name, config dict or instance; ``sklearn_default`` gets ``activation``."""
     if isinstance(spec, str) and spec.strip().lower() == "sklearn_default":
         return get(spec, activation=activation)
-    if isinstance(spec, dict) and str(spec.get("class_name", "")).strip().lower() == "sklearn_default":
+    if (
+        isinstance(spec, dict)
+        and str(spec.get("class_name", "")).strip().lower() == "sklearn_default"
+    ):
         if "activation" not in (spec.get("config") or {}):
             return get(spec, activation=activation)
     return get(spec)
@@ -129,12 +146,16 @@ def resolve_inits(init: Any, activation: str, n_layers: int) -> list[Initializer
             )
         inits = [_resolve_one(spec, activation) for spec in init]
         if any(i.data_dependent for i in inits):
-            raise ConfigError("A data-dependent initializer (such as 'lsuv') must be the single 'init', not part of a list.")
+            raise ConfigError(
+                "A data-dependent initializer (such as 'lsuv') must be the single 'init', not part of a list."
+            )
         return inits
     return [_resolve_one(init, activation)] * n_layers
 
 
-def _bias(rule: Any, init: Initializer, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def _bias(
+    rule: Any, init: Initializer, shape: tuple[int, int], rng: np.random.Generator
+) -> np.ndarray:
     """One layer's bias from ``bias_init``: None = the scheme's rule, a number, or an initializer."""
     if rule is None:
         return np.asarray(init.draw_bias(shape, rng=rng, dtype=np.float64), dtype=np.float64)
@@ -168,7 +189,9 @@ def initial_network(
         if inits[0].data_dependent:
             from ._activations import apply_activation
 
-            inits[0].calibrate(coefs, intercepts, batch(), lambda z: apply_activation(params["activation"], z))
+            inits[0].calibrate(
+                coefs, intercepts, batch(), lambda z: apply_activation(params["activation"], z)
+            )
     scale = float(params["init_scale"])
     if scale != 1.0:
         coefs = [c * scale for c in coefs]

@@ -50,12 +50,14 @@ def check_network_fits(estimator: Any, n_samples: int, n_features: int, n_output
         Naming the layer sizes, the memory one network needs and the machine's memory.
     """
     sizes = (n_features, *estimator._hidden_sizes(), n_outputs)
-    check_sizes_fit(sizes, estimator._batch_size(n_samples), estimator.dtype,
-                    estimator.hidden_layer_sizes)
+    check_sizes_fit(
+        sizes, estimator._batch_size(n_samples), estimator.dtype, estimator.hidden_layer_sizes
+    )
 
 
-def check_sizes_fit(sizes: Sequence[int], batch_size: int, dtype: np.dtype | str,
-                    hidden_layer_sizes: object) -> None:
+def check_sizes_fit(
+    sizes: Sequence[int], batch_size: int, dtype: np.dtype | str, hidden_layer_sizes: object
+) -> None:
     """Raise ConfigError when one network of layer ``sizes`` needs more than the memory."""
     total = physical_memory()
     need = network_bytes(sizes, batch_size, dtype)

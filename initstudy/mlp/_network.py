@@ -50,7 +50,10 @@ class Layout:
     def blocks(self, flat: np.ndarray) -> list[np.ndarray]:
         """Per-layer ``(K, fan_in + 1, fan_out)`` views: the kernel rows, then the bias row."""
         k = flat.shape[0]
-        views = [flat[:, s : s + (fi + 1) * fo].reshape(k, fi + 1, fo) for s, (fi, fo) in zip(self._starts, self.shapes)]
+        views = [
+            flat[:, s : s + (fi + 1) * fo].reshape(k, fi + 1, fo)
+            for s, (fi, fo) in zip(self._starts, self.shapes)
+        ]
         if flat.size and views and not np.shares_memory(views[0], flat):
             raise RuntimeError("internal error: parameter views must alias the flat buffer")
         return views
@@ -60,7 +63,9 @@ class Layout:
         blocks = self.blocks(flat)
         return [b[:, :-1] for b in blocks], [b[:, -1:] for b in blocks]
 
-    def pack(self, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], dtype: type) -> np.ndarray:
+    def pack(
+        self, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], dtype: type
+    ) -> np.ndarray:
         """One seed's flat row from its per-layer kernels and biases."""
         parts = []
         for coef, bias in zip(coefs, intercepts):
@@ -121,8 +126,9 @@ class StackedNet:
         L2 penalty, ``alpha * ||W||^2 / (2 batch_size)`` added to each batch loss (kernels only).
     """
 
-    def __init__(self, layout: Layout, params: np.ndarray, activation: str,
-                 out_activation: str, alpha: float) -> None:
+    def __init__(
+        self, layout: Layout, params: np.ndarray, activation: str, out_activation: str, alpha: float
+    ) -> None:
         self.layout = layout
         self.activation = ACTIVATIONS[activation]
         self.output_loss = OUTPUT_LOSSES[out_activation]
@@ -140,8 +146,12 @@ class StackedNet:
         # Small kernels are transposed into a contiguous copy before the delta product: the copy
         # plus a plain product beat OpenBLAS's transposed product (measured ~20% at 64 x 64);
         # from about 128 x 128 on the transposed product wins.
-        self._coefs_t_copy = [np.empty(wt.shape, dtype=params.dtype) if wt.shape[-1] * wt.shape[-2] <= SMALL_KERNEL
-                              else None for wt in self._coefs_t]
+        self._coefs_t_copy = [
+            np.empty(wt.shape, dtype=params.dtype)
+            if wt.shape[-1] * wt.shape[-2] <= SMALL_KERNEL
+            else None
+            for wt in self._coefs_t
+        ]
         self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]] = {}
         self._ones: dict[int, np.ndarray] = {}
         self._l2_masks: dict[int, np.ndarray] = {}
@@ -202,8 +212,15 @@ class StackedNet:
         self.grads += scaled
         return 0.5 * np.vecdot(scaled, self.params).astype(np.float64)  # 2.5x faster than einsum
 
-    def _backward(self, x: np.ndarray, zs: list[np.ndarray], acts: list[np.ndarray],
-                  deltas: list[np.ndarray], delta: np.ndarray, n: int) -> None:
+    def _backward(
+        self,
+        x: np.ndarray,
+        zs: list[np.ndarray],
+        acts: list[np.ndarray],
+        deltas: list[np.ndarray],
+        delta: np.ndarray,
+        n: int,
+    ) -> None:
         ones, acts_t = self._ones[n], self._acts_t[n]
         for i in range(len(zs) - 1, -1, -1):
             prev_t = np.swapaxes(x, -1, -2) if i == 0 else acts_t[i - 1]

@@ -21,8 +21,16 @@ _MIN_ADAPTIVE_LR = 1e-6
 class Adam:
     """Adam (Kingma & Ba 2014) with scikit-learn's bias-corrected step size."""
 
-    def __init__(self, shape: tuple[int, int], dtype: Any, *, learning_rate_init: float,
-                 beta_1: float, beta_2: float, epsilon: float) -> None:
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        dtype: Any,
+        *,
+        learning_rate_init: float,
+        beta_1: float,
+        beta_2: float,
+        epsilon: float,
+    ) -> None:
         self.learning_rate_init = learning_rate_init
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.t = 0
@@ -63,9 +71,17 @@ class Adam:
 class SGD:
     """Stochastic gradient descent with (Nesterov) momentum and scikit-learn's schedules."""
 
-    def __init__(self, shape: tuple[int, int], dtype: Any, *, learning_rate_init: float,
-                 learning_rate: str, momentum: float, nesterovs_momentum: bool,
-                 power_t: float) -> None:
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        dtype: Any,
+        *,
+        learning_rate_init: float,
+        learning_rate: str,
+        momentum: float,
+        nesterovs_momentum: bool,
+        power_t: float,
+    ) -> None:
         self.learning_rate_init = learning_rate_init
         self.schedule, self.power_t = learning_rate, power_t
         self.momentum, self.nesterov = momentum, nesterovs_momentum
@@ -112,7 +128,9 @@ class SGD:
         self.lr, self.velocity, self._tmp = self.lr[keep], self.velocity[keep], self._tmp[keep]
 
 
-def make_optimizer(solver: str, shape: tuple[int, int], dtype: Any, params: dict[str, Any]) -> Adam | SGD:
+def make_optimizer(
+    solver: str, shape: tuple[int, int], dtype: Any, params: dict[str, Any]
+) -> Adam | SGD:
     """Build the optimizer named ``solver`` for a ``(n_seeds, n_params)`` buffer."""
     if solver == "adam":
         keys = ("learning_rate_init", "beta_1", "beta_2", "epsilon")

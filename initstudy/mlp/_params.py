@@ -29,7 +29,9 @@ class Constraint(NamedTuple):
 
 
 def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(np.isfinite(value))
+    return (
+        isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(np.isfinite(value))
+    )
 
 
 def _is_int(value: Any) -> bool:
@@ -55,7 +57,10 @@ def interval(kind: str, low: float | None, high: float | None, closed: str = "bo
 
 def options(*names: str) -> Constraint:
     """One of the given strings."""
-    return Constraint("a str among {" + ", ".join(repr(n) for n in sorted(names)) + "}", lambda v: isinstance(v, str) and v in names)
+    return Constraint(
+        "a str among {" + ", ".join(repr(n) for n in sorted(names)) + "}",
+        lambda v: isinstance(v, str) and v in names,
+    )
 
 
 def instance_of(*types: type, name: str) -> Constraint:

@@ -11,9 +11,16 @@ from sklearn.base import clone
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._blas import (
+    PARALLEL_MACS,
+    blas_threads,
+    current_limit,
+    free_cores,
+    largest_product,
+    one_blas_thread,
+)
 from ..exceptions import ConfigError
 from ._base import BaseMLP, fit_stack, warn_outcomes
-from .._blas import PARALLEL_MACS, blas_threads, current_limit, free_cores, largest_product, one_blas_thread
 from ._engine import SeedRun
 
 __all__ = ["MAX_SEED_THREADS", "SEEDS_PER_THREAD", "STACK_BYTES", "fit_seeds", "score_seeds"]
@@ -117,7 +124,9 @@ def fit_seeds(
     [0, 1, 2]
     """
     if not isinstance(estimator, BaseMLP):
-        raise ConfigError(f"fit_seeds needs an initstudy MLPClassifier or MLPRegressor. Got {type(estimator).__name__}.")
+        raise ConfigError(
+            f"fit_seeds needs an initstudy MLPClassifier or MLPRegressor. Got {type(estimator).__name__}."
+        )
     seeds = list(seeds)
     if not seeds:
         raise ConfigError("fit_seeds needs at least one seed. Got an empty sequence.")
@@ -134,13 +143,17 @@ def fit_seeds(
     return clones
 
 
-def _set_member_seeds(clones: list[BaseMLP], name: str, param: str, values: Sequence[Any] | None) -> None:
+def _set_member_seeds(
+    clones: list[BaseMLP], name: str, param: str, values: Sequence[Any] | None
+) -> None:
     """Give each clone its own ``param`` from ``values`` (None: keep the template's)."""
     if values is None:
         return
     values = list(values)
     if len(values) != len(clones):
-        raise ConfigError(f"fit_seeds: {name} must have one entry per seed ({len(clones)}). Got {len(values)}.")
+        raise ConfigError(
+            f"fit_seeds: {name} must have one entry per seed ({len(clones)}). Got {len(values)}."
+        )
     for est, value in zip(clones, values):
         if value is not None:
             est.set_params(**{param: value})
@@ -155,7 +168,10 @@ def _seed_threads(estimator: BaseMLP, X: Any, n_seeds: int) -> int:
     """
     n = np.shape(X)[0]
     sizes = (np.shape(X)[1] if np.ndim(X) > 1 else 1, *estimator._hidden_sizes(), 10)
-    if n_seeds < 2 * SEEDS_PER_THREAD or largest_product(sizes, estimator._batch_size(n)) >= PARALLEL_MACS:
+    if (
+        n_seeds < 2 * SEEDS_PER_THREAD
+        or largest_product(sizes, estimator._batch_size(n)) >= PARALLEL_MACS
+    ):
         return 1
     cap = min(blas_threads() or MAX_SEED_THREADS, current_limit())
     if cap < 2:
@@ -163,8 +179,9 @@ def _seed_threads(estimator: BaseMLP, X: Any, n_seeds: int) -> int:
     return max(1, min(free_cores(), cap, MAX_SEED_THREADS, n_seeds // SEEDS_PER_THREAD))
 
 
-def _fit_groups(clones: list[BaseMLP], X: Any, y: Any, eval_set: tuple[Any, Any] | None,
-                threads: int) -> list[SeedRun]:
+def _fit_groups(
+    clones: list[BaseMLP], X: Any, y: Any, eval_set: tuple[Any, Any] | None, threads: int
+) -> list[SeedRun]:
     """Fit ``clones`` in contiguous groups, one per thread, each in memory-bounded stacks."""
     size = _seeds_per_stack(clones[0], X, len(clones))
     bounds = np.linspace(0, len(clones), threads + 1).round().astype(int)
@@ -180,7 +197,10 @@ def _fit_groups(clones: list[BaseMLP], X: Any, y: Any, eval_set: tuple[Any, Any]
         return fit_group(clones)
     # The process-wide one-thread BLAS limit is taken here, in the calling thread: OpenBLAS
     # ignored set_num_threads called from other threads (measured with OpenBLAS 0.3.31).
-    with one_blas_thread(), ThreadPoolExecutor(threads, thread_name_prefix="initstudy-seeds") as pool:
+    with (
+        one_blas_thread(),
+        ThreadPoolExecutor(threads, thread_name_prefix="initstudy-seeds") as pool,
+    ):
         futures = [pool.submit(fit_group, g) for g in groups]
         return [run for f in futures for run in f.result()]
 

@@ -10,19 +10,31 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.utils.validation import validate_data
 
+from .._blas import largest_product, limit_blas, one_blas_thread, policy_for
 from ..exceptions import ConfigError
 from ._base import BaseMLP
-from .._blas import largest_product, limit_blas, one_blas_thread, policy_for
 from ._network import Layout, StackedNet, forward
 from ._params import validate_params
 
 __all__ = ["signal_propagation"]
 
-COLUMNS = ["seed", "layer", "kind", "fan_in", "fan_out", "preact_mean", "preact_std",
-           "act_mean", "act_std", "grad_norm"]
+COLUMNS = [
+    "seed",
+    "layer",
+    "kind",
+    "fan_in",
+    "fan_out",
+    "preact_mean",
+    "preact_std",
+    "act_mean",
+    "act_std",
+    "grad_norm",
+]
 
 
-def _initial_rows(estimator: BaseMLP, X: np.ndarray, layout: Layout, seeds: list[Any]) -> np.ndarray:
+def _initial_rows(
+    estimator: BaseMLP, X: np.ndarray, layout: Layout, seeds: list[Any]
+) -> np.ndarray:
     """The initial parameter rows that ``fit`` would start from, one per seed, as float64."""
     rows = [clone(estimator).set_params(random_state=s)._fresh_run(X, layout).params for s in seeds]
     return np.stack(rows).astype(np.float64)
@@ -78,7 +90,9 @@ def signal_propagation(
     (3, 10)
     """
     if not isinstance(estimator, BaseMLP):
-        raise ConfigError(f"signal_propagation needs an initstudy MLP estimator. Got {type(estimator).__name__}.")
+        raise ConfigError(
+            f"signal_propagation needs an initstudy MLP estimator. Got {type(estimator).__name__}."
+        )
     seeds = list(seeds)
     if not seeds:
         raise ConfigError("signal_propagation needs at least one seed. Got an empty sequence.")
@@ -89,14 +103,21 @@ def signal_propagation(
         Y, out_activation, n_out = None, "identity", 1
     else:
         X, Y = template._validate_xy(X, y, reset=True)
-        X, Y, out_activation, n_out = X.astype(np.float64), Y.astype(np.float64), template._out_activation(), Y.shape[1]
+        X, Y, out_activation, n_out = (
+            X.astype(np.float64),
+            Y.astype(np.float64),
+            template._out_activation(),
+            Y.shape[1],
+        )
     layout = Layout((X.shape[1], *template._hidden_sizes(), n_out))
     with one_blas_thread():
         params = _initial_rows(template, X, layout, seeds)
     net = StackedNet(layout, params, template.activation, out_activation, float(template.alpha))
     threads = policy_for(largest_product(layout.sizes, X.shape[0]))
     with limit_blas(threads), np.errstate(all="ignore"):
-        layers = forward(X, net.coefs, net.intercepts, template.activation, out_activation, keep=True)
+        layers = forward(
+            X, net.coefs, net.intercepts, template.activation, out_activation, keep=True
+        )
         grads = np.full((len(seeds), len(layout.shapes)), np.nan)
         if Y is not None:
             net.loss_grad(X, Y)
@@ -104,14 +125,29 @@ def signal_propagation(
     return _frame(layers, grads, layout, seeds, include_output=Y is not None)
 
 
-def _frame(layers: list[np.ndarray], grads: np.ndarray, layout: Layout, seeds: list[Any],
-           include_output: bool) -> pd.DataFrame:
+def _frame(
+    layers: list[np.ndarray],
+    grads: np.ndarray,
+    layout: Layout,
+    seeds: list[Any],
+    include_output: bool,
+) -> pd.DataFrame:
     n_layers = len(layout.shapes) - (0 if include_output else 1)
     rows = []
     for k, seed in enumerate(seeds):
         for i in range(n_layers):
             z, a = layers[2 * i][k], layers[2 * i + 1][k]
-            rows.append((seed, i + 1, "output" if i == len(layout.shapes) - 1 else "hidden",
-                         *layout.shapes[i], float(z.mean()), float(z.std()), float(a.mean()),
-                         float(a.std()), float(grads[k, i])))
+            rows.append(
+                (
+                    seed,
+                    i + 1,
+                    "output" if i == len(layout.shapes) - 1 else "hidden",
+                    *layout.shapes[i],
+                    float(z.mean()),
+                    float(z.std()),
+                    float(a.mean()),
+                    float(a.std()),
+                    float(grads[k, i]),
+                )
+            )
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -202,7 +202,9 @@ def publish_to_dashboard(
                 study, PLOTS[name].figure(content), graph_object_id=f"initstudy-{name}"
             )
     folder = (
-        Path(artifact_dir) if artifact_dir is not None else default_artifact_dir(study_storage(study))
+        Path(artifact_dir)
+        if artifact_dir is not None
+        else default_artifact_dir(study_storage(study))
     )
     if folder is None:
         return {}

@@ -39,7 +39,16 @@ def note_markdown(content: ReportContent) -> str:
 def _ranking_short(schemes: pd.DataFrame) -> pd.DataFrame:
     """The ranking with the columns that fit a note."""
     return scheme_display(schemes)[
-        ["rank", "scheme", "trial", "mean", "std", "95% CI (t, skew-corrected)", "seeds", "diverged"]
+        [
+            "rank",
+            "scheme",
+            "trial",
+            "mean",
+            "std",
+            "95% CI (t, skew-corrected)",
+            "seeds",
+            "diverged",
+        ]
     ]
 
 

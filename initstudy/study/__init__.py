@@ -13,6 +13,7 @@ from ._aggregates import AGGREGATES, aggregate, confidence_interval, default_pen
 from ._config import StudyConfig
 from ._datasets import BUILTIN_DATASETS, Dataset, load_dataset
 from ._evaluate import SeedCache, evaluate
+from ._interrupts import Interrupted
 from ._objective import EvaluationFailedError, Objective
 from ._preprocessing import (
     PREPROCESSING,
@@ -24,7 +25,6 @@ from ._preprocessing import (
 from ._records import EvaluationResult, SeedRecord
 from ._run import make_pruner, make_sampler, run_study, run_worker
 from ._search_cv import InitSearchCV
-from ._interrupts import Interrupted
 
 __all__ = [
     "AGGREGATES",

@@ -21,7 +21,8 @@ def estimator_key_params(estimator: Any) -> dict[str, Any]:
     ``random_state`` is left out (the seed is its own part of the key).
     """
     params = {
-        k: v for k, v in estimator.get_params(deep=False).items()
+        k: v
+        for k, v in estimator.get_params(deep=False).items()
         if k.split("__")[-1] != "random_state"
         # unset, the per-stream seeds are left out: keys stored before they existed still match
         and not (k.split("__")[-1] in _STREAM_SEEDS and v is None)

@@ -54,7 +54,7 @@ DEFAULT_ESTIMATOR: dict[str, Any] = {
     "max_iter": 50,
     "batch_size": 128,
 }
-SAMPLERS = ("auto", "grid", "random", "tpe")
+SAMPLERS = ("auto", "grid", "per-scheme", "random", "tpe")
 PRUNERS = ("median", "none", "wilcoxon")
 #: Objective name -> optimization direction; "score" must come first.
 OBJECTIVES: dict[str, str] = {"score": "maximize", "fit_seconds": "minimize"}
@@ -62,16 +62,27 @@ OBJECTIVES: dict[str, str] = {"score": "maximize", "fit_seconds": "minimize"}
 #: TOML section -> {key in the section: StudyConfig field}.
 _SECTIONS: dict[str, dict[str, str]] = {
     "study": {
-        "name": "study_name", "storage": "storage", "n_trials": "n_trials",
-        "timeout": "timeout", "jobs": "jobs", "sampler": "sampler",
-        "sampler_seed": "sampler_seed", "pruner": "pruner", "objectives": "objectives",
-        "heartbeat_interval": "heartbeat_interval", "grace_period": "grace_period",
+        "name": "study_name",
+        "storage": "storage",
+        "n_trials": "n_trials",
+        "timeout": "timeout",
+        "jobs": "jobs",
+        "sampler": "sampler",
+        "sampler_seed": "sampler_seed",
+        "pruner": "pruner",
+        "objectives": "objectives",
+        "heartbeat_interval": "heartbeat_interval",
+        "grace_period": "grace_period",
     },
     "dataset": {"name": "dataset", "path": "dataset", "target": "target"},
     "seeds": {"n": "seeds", "values": "seeds", "batch": "seed_batch", "vary": "vary"},
     "evaluation": {
-        "validation": "validation", "split_seed": "split_seed", "scoring": "scoring",
-        "preprocessing": "preprocessing", "aggregate": "aggregate", "penalty": "penalty",
+        "validation": "validation",
+        "split_seed": "split_seed",
+        "scoring": "scoring",
+        "preprocessing": "preprocessing",
+        "aggregate": "aggregate",
+        "penalty": "penalty",
     },
 }
 
@@ -208,7 +219,8 @@ class StudyConfig:
         _check_int("seed_batch", self.seed_batch, 1, optional=True)
         _check_int("sampler_seed", self.sampler_seed, 0, optional=True)
         if self.timeout is not None and (
-            isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float))
+            isinstance(self.timeout, bool)
+            or not isinstance(self.timeout, (int, float))
             or self.timeout <= 0
         ):
             raise _fail("timeout", "must be a positive number of seconds or None", self.timeout)
@@ -225,9 +237,11 @@ class StudyConfig:
         for name in self.objectives:
             if name not in OBJECTIVES:
                 raise unknown_name_error("objective", name, OBJECTIVES)
-        if not self.objectives or self.objectives[0] != "score" or len(
-            set(self.objectives)
-        ) != len(self.objectives):
+        if (
+            not self.objectives
+            or self.objectives[0] != "score"
+            or len(set(self.objectives)) != len(self.objectives)
+        ):
             raise _fail("objectives", "must start with 'score' and not repeat", self.objectives)
         if len(self.objectives) > 1 and self.pruner != "none":
             raise _fail("pruner", "must be 'none' in a multi-objective study", self.pruner)
@@ -240,9 +254,13 @@ class StudyConfig:
         check_estimator_values(self.estimator_kind, self.estimator)
         get_space(self.space)
         if "order" not in self.vary and self.estimator_kind != "mlp":
-            raise _fail("vary", f"must include 'order' with the estimator kind "
-                        f"{self.estimator_kind!r} (only initstudy's MLPs can pin the data "
-                        f"order)", list(self.vary))
+            raise _fail(
+                "vary",
+                f"must include 'order' with the estimator kind "
+                f"{self.estimator_kind!r} (only initstudy's MLPs can pin the data "
+                f"order)",
+                list(self.vary),
+            )
 
     @property
     def n_seeds(self) -> int:
@@ -349,8 +367,14 @@ class StudyConfig:
     def portable(self) -> bool:
         """True when :meth:`to_dict` fully describes the config (no Python objects in it)."""
         plain = (str, int, float, bool, type(None), os.PathLike)
-        values = (self.dataset, self.sampler, self.pruner, self.validation, self.preprocessing,
-                  self.scoring)
+        values = (
+            self.dataset,
+            self.sampler,
+            self.pruner,
+            self.validation,
+            self.preprocessing,
+            self.scoring,
+        )
         return all(isinstance(v, plain) for v in values)
 
 

@@ -23,7 +23,14 @@ from sklearn import datasets as skdatasets
 from ..exceptions import DataError, unknown_name_error
 from ._preprocessing import ColumnPlan, prepare_table, table_fingerprint
 
-__all__ = ["BUILTIN_DATASETS", "DEFAULT_TARGET", "TASKS", "Dataset", "dataset_fingerprint", "load_dataset"]
+__all__ = [
+    "BUILTIN_DATASETS",
+    "DEFAULT_TARGET",
+    "TASKS",
+    "Dataset",
+    "dataset_fingerprint",
+    "load_dataset",
+]
 
 TASKS = ("classification", "regression")
 #: The target column of a data file when ``target`` is not given.
@@ -156,7 +163,9 @@ class Dataset:
             task = _detect_task(y if isinstance(y, pd.Series) else labels)
         _check_task(task, labels)
         names = _feature_names(features, feature_names)
-        return cls(features, labels, task, str(name), dataset_fingerprint(features, labels, task), names)
+        return cls(
+            features, labels, task, str(name), dataset_fingerprint(features, labels, task), names
+        )
 
 
 def _check_features(X: Any) -> np.ndarray | pd.DataFrame:
@@ -181,7 +190,9 @@ def _check_features(X: Any) -> np.ndarray | pd.DataFrame:
         raise DataError(f"X needs at least 2 samples and 1 feature. Got shape {values.shape}.")
     bad_count = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
     if bad_count:
-        raise DataError(f"X contains {bad_count} NaN or infinite values; clean or impute them first.")
+        raise DataError(
+            f"X contains {bad_count} NaN or infinite values; clean or impute them first."
+        )
     return result
 
 
@@ -196,8 +207,10 @@ def _check_target(y: Any, n_samples: int) -> np.ndarray:
     if labels.ndim != 1:
         raise DataError(f"y must be 1-D (n_samples,). Got shape {labels.shape}.")
     if labels.shape[0] != n_samples:
-        raise DataError(f"X and y must have the same length. Got {n_samples} rows in X and "
-                        f"{labels.shape[0]} in y.")
+        raise DataError(
+            f"X and y must have the same length. Got {n_samples} rows in X and "
+            f"{labels.shape[0]} in y."
+        )
     missing = int(pd.isna(pd.Series(labels)).sum())
     if missing:
         raise DataError(f"y has {missing} missing values; drop those rows first.")
@@ -209,11 +222,15 @@ def _check_task(task: Any, labels: np.ndarray) -> None:
         raise unknown_name_error("task", task, TASKS, cls=DataError)
     if task == "regression":
         if labels.dtype.kind not in "biuf":
-            raise DataError(f"A regression target must be numeric. Got labels of dtype {labels.dtype}.")
+            raise DataError(
+                f"A regression target must be numeric. Got labels of dtype {labels.dtype}."
+            )
         if not np.all(np.isfinite(labels.astype(np.float64))):
             raise DataError("The regression target contains infinite values.")
     elif np.unique(labels.astype(str) if labels.dtype == object else labels).size < 2:
-        raise DataError(f"Classification needs at least 2 classes. Got only {labels[:1].tolist()[0]!r}.")
+        raise DataError(
+            f"Classification needs at least 2 classes. Got only {labels[:1].tolist()[0]!r}."
+        )
 
 
 def _feature_names(X: np.ndarray | pd.DataFrame, given: Any) -> tuple[str, ...]:
@@ -223,7 +240,9 @@ def _feature_names(X: np.ndarray | pd.DataFrame, given: Any) -> tuple[str, ...]:
         return tuple(f"x{i}" for i in range(X.shape[1]))
     names = tuple(str(n) for n in given)
     if len(names) != X.shape[1]:
-        raise DataError(f"feature_names must name the {X.shape[1]} columns. Got {len(names)} names.")
+        raise DataError(
+            f"feature_names must name the {X.shape[1]} columns. Got {len(names)} names."
+        )
     return names
 
 
@@ -240,8 +259,12 @@ def _bundled(loader: Callable[..., Any]) -> Callable[[int | None, int | None, in
         X, y = np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target)
         if n_samples is not None:
             if n_samples > X.shape[0]:
-                raise DataError(f"n_samples={n_samples} is more than the {X.shape[0]} rows of this dataset.")
-            rows = np.sort(np.random.default_rng(random_state).choice(X.shape[0], n_samples, replace=False))
+                raise DataError(
+                    f"n_samples={n_samples} is more than the {X.shape[0]} rows of this dataset."
+                )
+            rows = np.sort(
+                np.random.default_rng(random_state).choice(X.shape[0], n_samples, replace=False)
+            )
             X, y = X[rows], y[rows]
         return X, y, tuple(str(n) for n in bunch.feature_names)
 
@@ -259,8 +282,11 @@ def _classification(n_samples: int | None, n_features: int | None, random_state:
         raise DataError(f"The 'classification' dataset needs n_features >= 2. Got {n_features}.")
     informative = max(2, n_features // 2)
     X, y = skdatasets.make_classification(
-        n_samples=n_samples or 1000, n_features=n_features, n_informative=informative,
-        n_redundant=min(2, n_features - informative), random_state=random_state,
+        n_samples=n_samples or 1000,
+        n_features=n_features,
+        n_informative=informative,
+        n_redundant=min(2, n_features - informative),
+        random_state=random_state,
     )
     return X, y, tuple(f"x{i}" for i in range(n_features))
 
@@ -278,16 +304,20 @@ BUILTIN_DATASETS: dict[str, tuple[Callable[[int | None, int | None, int], _Array
 
 
 def _check_count(name: str, value: Any, low: int) -> None:
-    if value is not None and (not isinstance(value, (int, np.integer)) or isinstance(value, bool)
-                              or value < low):
+    if value is not None and (
+        not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low
+    ):
         raise DataError(f"{name} must be an integer >= {low}. Got {value!r} instead.")
 
 
-def _load_builtin(name: str, n_samples: int | None, n_features: int | None, random_state: int,
-                  task: str | None) -> Dataset:
+def _load_builtin(
+    name: str, n_samples: int | None, n_features: int | None, random_state: int, task: str | None
+) -> Dataset:
     loader, builtin_task = BUILTIN_DATASETS[name]
     if task is not None and task != builtin_task:
-        raise DataError(f"The built-in dataset {name!r} is a {builtin_task} task. Got task={task!r}.")
+        raise DataError(
+            f"The built-in dataset {name!r} is a {builtin_task} task. Got task={task!r}."
+        )
     if n_features is not None and name != "classification":
         raise DataError(f"n_features applies only to the 'classification' dataset, not {name!r}.")
     X, y, names = loader(None if n_samples is None else int(n_samples), n_features, random_state)
@@ -316,8 +346,10 @@ def _reader(path: Path) -> tuple[Callable[[Path], pd.DataFrame], str]:
     for ending in sorted(FILE_READERS, key=len, reverse=True):
         if lower.endswith(ending):
             return FILE_READERS[ending]
-    raise DataError(f"Cannot tell the format of dataset file '{path}' from its name: it must end in "
-                    f"one of {', '.join(sorted(FILE_READERS))}.")
+    raise DataError(
+        f"Cannot tell the format of dataset file '{path}' from its name: it must end in "
+        f"one of {', '.join(sorted(FILE_READERS))}."
+    )
 
 
 def _read_frame(path: Path) -> pd.DataFrame:
@@ -331,37 +363,50 @@ def _read_frame(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError as e:
         raise DataError(f"Dataset file '{path}' is empty.") from e
     except Exception as e:  # pandas and pyarrow raise many types for unreadable files
-        raise DataError(f"Cannot read dataset file '{path}' as {fmt}: {type(e).__name__}: {e}") from e
+        raise DataError(
+            f"Cannot read dataset file '{path}' as {fmt}: {type(e).__name__}: {e}"
+        ) from e
     if frame.shape[0] == 0:
-        raise DataError(f"Dataset file '{path}' has no data rows (columns: {list(map(str, frame.columns))}).")
+        raise DataError(
+            f"Dataset file '{path}' has no data rows (columns: {list(map(str, frame.columns))})."
+        )
     return frame
 
 
-def _split_frame(frame: pd.DataFrame, target: str | None, source: str) -> tuple[pd.DataFrame, pd.Series]:
+def _split_frame(
+    frame: pd.DataFrame, target: str | None, source: str
+) -> tuple[pd.DataFrame, pd.Series]:
     columns = [str(c) for c in frame.columns]
     frame = frame.set_axis(columns, axis=1)
     if target is None:
         if DEFAULT_TARGET not in columns:
-            raise DataError(f"{source[:1].upper()}{source[1:]} has no column {DEFAULT_TARGET!r} and no target column was "
-                            f"given; pass target=COLUMN (--target COLUMN). Columns: {columns}.")
+            raise DataError(
+                f"{source[:1].upper()}{source[1:]} has no column {DEFAULT_TARGET!r} and no target column was "
+                f"given; pass target=COLUMN (--target COLUMN). Columns: {columns}."
+            )
         target = DEFAULT_TARGET
     if target not in columns:
         error = unknown_name_error(f"target column in {source}:", target, columns, cls=DataError)
         raise error
     features = frame.drop(columns=[target])
     if features.shape[1] == 0:
-        raise DataError(f"{source[:1].upper()}{source[1:]} has no feature columns besides the target {target!r}.")
+        raise DataError(
+            f"{source[:1].upper()}{source[1:]} has no feature columns besides the target {target!r}."
+        )
     return features, frame[target]
 
 
-def _load_frame(frame: pd.DataFrame, target: str | None, task: str | None, name: str,
-                source: str) -> Dataset:
+def _load_frame(
+    frame: pd.DataFrame, target: str | None, task: str | None, name: str, source: str
+) -> Dataset:
     features, labels = _split_frame(frame, target, source)
     keep = labels.notna().to_numpy()
     n_dropped = int((~keep).sum())
     if not keep.any():
-        raise DataError(f"In {source}: the target column {labels.name!r} has no values (all "
-                        f"{len(labels)} rows missing).")
+        raise DataError(
+            f"In {source}: the target column {labels.name!r} has no values (all "
+            f"{len(labels)} rows missing)."
+        )
     features, labels = features[keep].reset_index(drop=True), labels[keep].reset_index(drop=True)
     dropped = f" (after dropping {n_dropped} row(s) with a missing target)" if n_dropped else ""
     try:
@@ -374,21 +419,39 @@ def _load_frame(frame: pd.DataFrame, target: str | None, task: str | None, name:
         raise DataError(f"In {source}: {e}{dropped}") from e
 
 
-def _table_dataset(table: pd.DataFrame, plan: ColumnPlan, labels: pd.Series, task: str | None,
-                   name: str, n_dropped: int) -> Dataset:
+def _table_dataset(
+    table: pd.DataFrame,
+    plan: ColumnPlan,
+    labels: pd.Series,
+    task: str | None,
+    name: str,
+    n_dropped: int,
+) -> Dataset:
     """A Dataset of a table that needs ``preprocessing="auto"``."""
     y = _check_target(labels, table.shape[0])
     if task is None:
         task = _detect_task(labels)
     _check_task(task, y)
-    return Dataset(table, y, task, str(name), table_fingerprint(table, y, task),
-                   tuple(str(c) for c in table.columns), plan, n_dropped)
+    return Dataset(
+        table,
+        y,
+        task,
+        str(name),
+        table_fingerprint(table, y, task),
+        tuple(str(c) for c in table.columns),
+        plan,
+        n_dropped,
+    )
 
 
 def _looks_like_path(spec: str) -> bool:
     lower = spec.lower()
-    return (os.sep in spec or "/" in spec or any(lower.endswith(e) for e in FILE_READERS)
-            or Path(spec).exists())
+    return (
+        os.sep in spec
+        or "/" in spec
+        or any(lower.endswith(e) for e in FILE_READERS)
+        or Path(spec).exists()
+    )
 
 
 def load_dataset(
@@ -453,7 +516,9 @@ def load_dataset(
         return _load_frame(spec, target, task, "dataframe", "the DataFrame")
     if isinstance(spec, str) and spec.strip().lower() in BUILTIN_DATASETS:
         if target is not None:
-            raise DataError(f"target applies only to files and DataFrames, not the built-in {spec!r}.")
+            raise DataError(
+                f"target applies only to files and DataFrames, not the built-in {spec!r}."
+            )
         return _load_builtin(spec.strip().lower(), n_samples, n_features, random_state, task)
     if isinstance(spec, os.PathLike) or (isinstance(spec, str) and _looks_like_path(spec)):
         path = Path(spec).expanduser()
@@ -461,7 +526,11 @@ def load_dataset(
         return _load_frame(frame, target, task, path.name, f"dataset file '{path}'")
     if isinstance(spec, str):
         error = unknown_name_error("dataset", spec, BUILTIN_DATASETS, cls=DataError)
-        raise DataError(f"{error} A data file must be an existing path ending in "
-                        f"{', '.join(sorted(FILE_READERS))}.")
-    raise DataError("A dataset must be a built-in name, a file path, a DataFrame, (X, y) or a "
-                    f"Dataset. Got {type(spec).__name__} instead.")
+        raise DataError(
+            f"{error} A data file must be an existing path ending in "
+            f"{', '.join(sorted(FILE_READERS))}."
+        )
+    raise DataError(
+        "A dataset must be a built-in name, a file path, a DataFrame, (X, y) or a "
+        f"Dataset. Got {type(spec).__name__} instead."
+    )

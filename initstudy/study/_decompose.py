@@ -26,9 +26,16 @@ __all__ = ["crossed_scores", "decompose_estimator"]
 
 
 def crossed_scores(
-    estimator: BaseMLP, X: Any, y: Any, *, task: str, init_seeds: Sequence[int] = range(4),
-    order_seeds: Sequence[int] = range(4), split_seeds: Sequence[int] = range(3),
-    validation: Any = "holdout", preprocessing: Any = "standard",
+    estimator: BaseMLP,
+    X: Any,
+    y: Any,
+    *,
+    task: str,
+    init_seeds: Sequence[int] = range(4),
+    order_seeds: Sequence[int] = range(4),
+    split_seeds: Sequence[int] = range(3),
+    validation: Any = "holdout",
+    preprocessing: Any = "standard",
 ) -> pd.DataFrame:
     """Validation scores of ``estimator`` on the crossed design, one row per cell.
 
@@ -44,22 +51,37 @@ def crossed_scores(
         If ``estimator`` is not an initstudy MLP (only they pin the data order).
     """
     if not isinstance(estimator, BaseMLP):
-        raise ConfigError(f"A variance decomposition needs an initstudy MLP (kind 'mlp'), which can "
-                          f"pin the data order. Got {type(estimator).__name__} instead.")
+        raise ConfigError(
+            f"A variance decomposition needs an initstudy MLP (kind 'mlp'), which can "
+            f"pin the data order. Got {type(estimator).__name__} instead."
+        )
     pairs = list(itertools.product(init_seeds, order_seeds))
     rows = []
     for split in split_seeds:
-        fold = prepare_folds(X, y, task=task, validation=validation, split_seed=int(split),
-                             preprocessing=preprocessing)[0]
-        fits = fit_seeds(estimator, fold.X_train, fold.y_train, seeds=[0] * len(pairs),
-                         init_seeds=[i for i, _ in pairs], shuffle_seeds=[o for _, o in pairs])
+        fold = prepare_folds(
+            X,
+            y,
+            task=task,
+            validation=validation,
+            split_seed=int(split),
+            preprocessing=preprocessing,
+        )[0]
+        fits = fit_seeds(
+            estimator,
+            fold.X_train,
+            fold.y_train,
+            seeds=[0] * len(pairs),
+            init_seeds=[i for i, _ in pairs],
+            shuffle_seeds=[o for _, o in pairs],
+        )
         scores = score_seeds(fits, fold.X_val, fold.y_val)
         rows += [(int(i), int(o), int(split), float(s)) for (i, o), s in zip(pairs, scores)]
     return pd.DataFrame(rows, columns=["init", "order", "split", "score"])
 
 
-def decompose_estimator(estimator: BaseMLP, X: Any, y: Any, *, task: str, n_boot: int = 2000,
-                        **design: Any) -> tuple[pd.DataFrame, float]:
+def decompose_estimator(
+    estimator: BaseMLP, X: Any, y: Any, *, task: str, n_boot: int = 2000, **design: Any
+) -> tuple[pd.DataFrame, float]:
     """Variance shares (:func:`variance_components`) of the crossed design and its seconds."""
     start = time.perf_counter()
     scores = crossed_scores(estimator, X, y, task=task, **design)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..searchspaces._dimensions import Categorical, Fixed
+from ..searchspaces._dimensions import Categorical, Fixed, FloatRange
 
 __all__ = ["SchemeFamilies", "find_families", "layer_shapes"]
 
@@ -41,8 +41,9 @@ class SchemeFamilies:
         The schemes to search: one representative per family, in the space's order.
     """
 
-    def __init__(self, schemes: Sequence[str], aliases: dict[str, list[str]],
-                 scale_free: list[str]) -> None:
+    def __init__(
+        self, schemes: Sequence[str], aliases: dict[str, list[str]], scale_free: list[str]
+    ) -> None:
         self.aliases = aliases
         self.scale_free = scale_free
         merged = {a for members in aliases.values() for a in members}
@@ -71,8 +72,9 @@ def layer_shapes(n_features: int, hidden: Any, n_outputs: int) -> list[tuple[int
     return list(zip(sizes[:-1], sizes[1:]))
 
 
-def _draw(scheme: str, context: Mapping[str, Any], shapes: list[tuple[int, int]],
-          seed: int) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+def _draw(
+    scheme: str, context: Mapping[str, Any], shapes: list[tuple[int, int]], seed: int
+) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
     """One network's kernels and biases at scale 1, or None if it cannot be drawn alone."""
     from ..mlp._init import initial_network
 
@@ -129,8 +131,11 @@ def _choices(dim: Any, default: Any) -> list[Any]:
 def _contexts(space: Any, estimator: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     """Every (activation, bias_init, hidden_layer_sizes) the study can train, or None."""
     values = {}
-    for key, default in (("activation", "relu"), ("bias_init", None),
-                         ("hidden_layer_sizes", (100,))):
+    for key, default in (
+        ("activation", "relu"),
+        ("bias_init", None),
+        ("hidden_layer_sizes", (100,)),
+    ):
         values[key] = _choices(space.params.get(key), estimator.get(key, default))
         if not values[key]:
             return None
@@ -139,12 +144,16 @@ def _contexts(space: Any, estimator: Mapping[str, Any]) -> list[dict[str, Any]] 
 
 
 def _scale_searched(space: Any, scheme: str) -> bool:
+    """True when ``init_scale`` is searched over a continuous range: only then does every
+    rescaling of one scheme have its twin in the other. A list of scales (a grid) or a fixed
+    scale holds he_normal at 1.0 but not lecun_normal at sqrt(2): those are different."""
     dim = space.init_args.get(scheme, {}).get("init_scale", space.params.get("init_scale"))
-    return dim is not None and not isinstance(dim, Fixed)
+    return isinstance(dim, FloatRange)
 
 
-def find_families(space: Any, estimator: Mapping[str, Any], n_features: int,
-                  n_outputs: int) -> SchemeFamilies:
+def find_families(
+    space: Any, estimator: Mapping[str, Any], n_features: int, n_outputs: int
+) -> SchemeFamilies:
     """Group the space's schemes into families that draw the same networks.
 
     Parameters
@@ -171,22 +180,25 @@ def find_families(space: Any, estimator: Mapping[str, Any], n_features: int,
     for scheme in schemes:
         if set(space.init_args.get(scheme, {})) - {"init_scale"}:
             continue
-        got = [_draw(scheme, ctx, layer_shapes(n_features, ctx["hidden_layer_sizes"], n_outputs),
-                     seed) for ctx in contexts for seed in _SEEDS]
+        got = [
+            _draw(scheme, ctx, layer_shapes(n_features, ctx["hidden_layer_sizes"], n_outputs), seed)
+            for ctx in contexts
+            for seed in _SEEDS
+        ]
         if all(g is not None for g in got):
             draws[scheme] = got
-    scale_free = [s for s, got in draws.items()
-                  if all(not np.any(k) for g in got for k in g[0])]
+    scale_free = [s for s, got in draws.items() if all(not np.any(k) for g in got for k in g[0])]
     aliases: dict[str, list[str]] = {}
     placed: set[str] = set()
     drawable = [s for s in schemes if s in draws]
     for i, rep in enumerate(drawable):
         if rep in placed:
             continue
-        for other in [s for s in drawable[i + 1:] if s not in placed]:
+        for other in [s for s in drawable[i + 1 :] if s not in placed]:
             searched = _scale_searched(space, rep) and _scale_searched(space, other)
-            if all(_same(a, b, searched or rep in scale_free)
-                   for a, b in zip(draws[rep], draws[other])):
+            if all(
+                _same(a, b, searched or rep in scale_free) for a, b in zip(draws[rep], draws[other])
+            ):
                 aliases.setdefault(rep, []).append(other)
                 placed.add(other)
         placed.add(rep)
@@ -217,8 +229,7 @@ def study_space(config: Any, dataset: Any) -> tuple[Any, SchemeFamilies]:
     from ..searchspaces import get_space
 
     space = get_space(config.space)
-    families = find_families(space, dict(config.estimator), dataset.n_features,
-                             _n_outputs(dataset))
+    families = find_families(space, dict(config.estimator), dataset.n_features, _n_outputs(dataset))
     if not families.aliases or not isinstance(space.params.get("init"), Categorical):
         return space, families
     data = space.to_dict()

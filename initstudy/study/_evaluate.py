@@ -142,8 +142,9 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _record(est: Any, seed: int, fold: _Fold, seconds: float, scorer: Scorer,
-            score: float | None = None) -> SeedRecord:
+def _record(
+    est: Any, seed: int, fold: _Fold, seconds: float, scorer: Scorer, score: float | None = None
+) -> SeedRecord:
     """Score one fitted estimator into a record (``score``: already computed)."""
     loss = _finite_curve(getattr(est, "loss_curve_", None))
     diverged = bool(getattr(est, "diverged_", False)) or not all(map(math.isfinite, loss))
@@ -170,8 +171,10 @@ def _record(est: Any, seed: int, fold: _Fold, seconds: float, scorer: Scorer,
 
 def _failed(seeds: Sequence[int], fold: _Fold, error: BaseException, seconds: float) -> list:
     text = _error_text(error)
-    return [SeedRecord(seed=s, fold=fold.index, score=math.nan, fit_seconds=seconds, error=text)
-            for s in seeds]
+    return [
+        SeedRecord(seed=s, fold=fold.index, score=math.nan, fit_seconds=seconds, error=text)
+        for s in seeds
+    ]
 
 
 def _fit_stacked(
@@ -181,8 +184,12 @@ def _fit_stacked(
     start = time.perf_counter()
     try:
         fitted = fit_seeds(
-            estimator, fold.X_train, fold.y_train, seeds,
-            eval_set=(fold.X_val, fold.y_val), epoch_callback=callback,
+            estimator,
+            fold.X_train,
+            fold.y_train,
+            seeds,
+            eval_set=(fold.X_val, fold.y_val),
+            epoch_callback=callback,
         )
     except DATA_ERRORS as e:
         return _failed(seeds, fold, e, (time.perf_counter() - start) / len(seeds))
@@ -194,8 +201,10 @@ def _fit_stacked(
                 scores = list(score_seeds(fitted, fold.X_val, fold.y_val))
             except DATA_ERRORS:
                 pass  # scored one by one below, each error recorded with its seed
-        return [_record(est, seed, fold, seconds, scorer, score)
-                for est, seed, score in zip(fitted, seeds, scores)]
+        return [
+            _record(est, seed, fold, seconds, scorer, score)
+            for est, seed, score in zip(fitted, seeds, scores)
+        ]
 
 
 def _fit_clones(
@@ -219,8 +228,10 @@ def _fit_clones(
 def check_seeds(seeds: Sequence[int] | int) -> tuple[int, ...]:
     """The seeds as a tuple (a count ``n`` means ``0 .. n-1``); ConfigError when invalid."""
     values = tuple(range(seeds)) if isinstance(seeds, (int, np.integer)) else tuple(seeds)
-    if not values or len(set(values)) != len(values) or not all(
-        isinstance(s, (int, np.integer)) and s >= 0 for s in values
+    if (
+        not values
+        or len(set(values)) != len(values)
+        or not all(isinstance(s, (int, np.integer)) and s >= 0 for s in values)
     ):
         raise ConfigError(
             "The 'seeds' must be a positive count or distinct non-negative integers. "
@@ -342,11 +353,19 @@ def evaluate(
     """
     check_seeds(seeds)
     task = "classification" if is_classifier(estimator) else "regression"
-    folds = prepare_folds(X, y, task=task, validation=validation, split_seed=split_seed,
-                          preprocessing=preprocessing)
+    folds = prepare_folds(
+        X, y, task=task, validation=validation, split_seed=split_seed, preprocessing=preprocessing
+    )
     return evaluate_folds(
-        estimator, folds, seeds=seeds, scoring=scoring, aggregate=aggregate, penalty=penalty,
-        seed_batch=seed_batch, cache=cache, epoch_callback=epoch_callback,
+        estimator,
+        folds,
+        seeds=seeds,
+        scoring=scoring,
+        aggregate=aggregate,
+        penalty=penalty,
+        seed_batch=seed_batch,
+        cache=cache,
+        epoch_callback=epoch_callback,
         on_records=on_records,
     )
 
@@ -417,8 +436,7 @@ def evaluate_folds(
         warnings.simplefilter("ignore", DivergenceWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         for group in _groups(seed_tuple, seed_batch):
-            group_records = _run_group(fit, estimator, list(folds), group, scorer, cache,
-                                       callbacks)
+            group_records = _run_group(fit, estimator, list(folds), group, scorer, cache, callbacks)
             if cache is not None:
                 cache.save(group_records)
             records += group_records

@@ -122,8 +122,10 @@ def interrupts_raise() -> Iterator[None]:
     def unraisable(info: Any) -> None:
         # The signal landed in a finalizer or weakref callback, where Python can only print the
         # exception and go on: raise it again, from ordinary code, through the handler.
-        if (isinstance(info.exc_value, Interrupted)
-                and threading.current_thread() is threading.main_thread()):
+        if (
+            isinstance(info.exc_value, Interrupted)
+            and threading.current_thread() is threading.main_thread()
+        ):
             # Only this signal raises again (a later, different one stays ignored, as after any
             # first signal); sent from another thread, the handler runs after this hook returns.
             signal.signal(info.exc_value.signum, handler)

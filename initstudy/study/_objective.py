@@ -34,8 +34,8 @@ from initstudy.study._estimators import build_estimator
 from initstudy.study._evaluate import evaluate_folds, prepare_folds
 from initstudy.study._preprocessing import effective_preprocessing
 from initstudy.study._progress import NullProgress
-from initstudy.study._repetitions import FIXED_ORDER_SEED, repetition_seeds
 from initstudy.study._records import EvaluationResult, SeedRecord
+from initstudy.study._repetitions import FIXED_ORDER_SEED, repetition_seeds
 from initstudy.study._validation import validation_key
 
 __all__ = ["EvaluationFailedError", "Objective", "objective_names"]
@@ -114,7 +114,8 @@ class Objective:
         self.validation = self.validation_for(config.split_seed)
         self.penalty = (
             default_penalty(config.scoring, dataset.task)
-            if config.penalty is None else float(config.penalty)
+            if config.penalty is None
+            else float(config.penalty)
         )
         self._folds: dict[int, list[Any]] = {}
 
@@ -130,8 +131,11 @@ class Objective:
         split_seed = self.config.split_seed if split_seed is None else split_seed
         if split_seed not in self._folds:
             self._folds[split_seed] = prepare_folds(
-                self.dataset.X, self.dataset.y, task=self.dataset.task,
-                validation=self.config.validation, split_seed=split_seed,
+                self.dataset.X,
+                self.dataset.y,
+                task=self.dataset.task,
+                validation=self.config.validation,
+                split_seed=split_seed,
                 preprocessing=self.preprocessing,
             )
         return self._folds[split_seed]
@@ -147,7 +151,9 @@ class Objective:
 
     def _cache(self, trial: optuna.Trial, estimator: Any, split_seed: int) -> StorageSeedCache:
         return StorageSeedCache(
-            self.storage, trial.study.study_name, trial.number,
+            self.storage,
+            trial.study.study_name,
+            trial.number,
             fingerprint=self.dataset.fingerprint,
             estimator_params=estimator_key_params(estimator),
             validation=self.validation_for(split_seed),
@@ -166,16 +172,19 @@ class Objective:
         for i, (split_seed, group) in enumerate(by_split.items()):
             run.cache = self._cache(trial, estimator, split_seed)
             part = evaluate_folds(
-                estimator, self.folds(split_seed),
-                seeds=group, scoring=self.config.scoring,
+                estimator,
+                self.folds(split_seed),
+                seeds=group,
+                scoring=self.config.scoring,
                 aggregate=self.config.aggregate,
-                penalty=self.config.penalty, seed_batch=self.seed_batch, cache=run.cache,
+                penalty=self.config.penalty,
+                seed_batch=self.seed_batch,
+                cache=run.cache,
                 epoch_callback=run.on_epoch if self.epoch_mode and i == 0 else None,
                 on_records=run.on_records,
             )
             records += part.records
-        result = EvaluationResult(tuple(records), tuple(seeds), self.config.aggregate,
-                                  part.penalty)
+        result = EvaluationResult(tuple(records), tuple(seeds), self.config.aggregate, part.penalty)
         run.finish(result)
         if self.multi:
             return result.value, result.fit_seconds
@@ -234,8 +243,12 @@ class _TrialRun:
     def _set_attrs(self, result: EvaluationResult) -> None:
         """Store the user attributes and the unreported scores, in one transaction."""
         storage = self.objective.storage
-        write_trial_results(storage, trial_id(storage, self.trial),
-                            intermediate_values=self.unreported, user_attrs=result.user_attrs())
+        write_trial_results(
+            storage,
+            trial_id(storage, self.trial),
+            intermediate_values=self.unreported,
+            user_attrs=result.user_attrs(),
+        )
         self.unreported.clear()
 
     def finish(self, result: EvaluationResult) -> None:

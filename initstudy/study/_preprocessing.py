@@ -105,8 +105,7 @@ class ColumnPlan:
         if self.categorical:
             missing = sum(self.n_missing.get(c, 0) for c in self.categorical)
             width = sum(self.n_categories.values())
-            text = (f"{len(self.categorical)} text column(s) one-hot encoded into {width} "
-                    f"feature(s)")
+            text = f"{len(self.categorical)} text column(s) one-hot encoded into {width} feature(s)"
             if missing:
                 text += f", {missing} missing value(s) imputed with the most frequent"
             parts.append(text)
@@ -124,7 +123,8 @@ def _is_bool_text(column: pd.Series) -> bool:
 
 def _refuse_dates(name: str, column: pd.Series) -> None:
     date_kind = pd.api.types.is_datetime64_any_dtype(column) or isinstance(
-        column.dtype, pd.PeriodDtype)
+        column.dtype, pd.PeriodDtype
+    )
     values = column.dropna()
     if not date_kind and not values.empty and not pd.api.types.is_numeric_dtype(column):
         date_kind = bool(values.astype(str).str.match(_ISO_DATE).all())
@@ -172,14 +172,18 @@ def prepare_table(features: pd.DataFrame, *, warn: bool = True) -> tuple[pd.Data
 
 
 def _warn_high_cardinality(plan: ColumnPlan, n_rows: int) -> None:
-    wide = [c for c, k in plan.n_categories.items()
-            if k > MAX_CATEGORIES or (k == n_rows - plan.n_missing.get(c, 0) and k >= _MIN_ID_ROWS)]
+    wide = [
+        c
+        for c, k in plan.n_categories.items()
+        if k > MAX_CATEGORIES or (k == n_rows - plan.n_missing.get(c, 0) and k >= _MIN_ID_ROWS)
+    ]
     if wide:
         counts = ", ".join(f"{c!r} ({plan.n_categories[c]})" for c in wide)
         warnings.warn(
             f"Text column(s) with very many categories, each one-hot encoded into that many "
             f"features: {counts}. An ID-like column carries no signal; drop it unless it does.",
-            HighCardinalityWarning, stacklevel=3,
+            HighCardinalityWarning,
+            stacklevel=3,
         )
 
 
@@ -188,14 +192,31 @@ def make_auto_transformer(plan: ColumnPlan) -> ColumnTransformer:
     numbers = list(plan.numeric) + list(plan.boolean)
     steps = []
     if numbers:
-        steps.append(("numbers", Pipeline([
-            ("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler()),
-        ]), numbers))
+        steps.append(
+            (
+                "numbers",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="median")),
+                        ("scale", StandardScaler()),
+                    ]
+                ),
+                numbers,
+            )
+        )
     if plan.categorical:
-        steps.append(("categories", Pipeline([
-            ("impute", SimpleImputer(strategy="most_frequent")),
-            ("one_hot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
-        ]), list(plan.categorical)))
+        steps.append(
+            (
+                "categories",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="most_frequent")),
+                        ("one_hot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                    ]
+                ),
+                list(plan.categorical),
+            )
+        )
     return ColumnTransformer(steps, remainder="drop", verbose_feature_names_out=False)
 
 
@@ -211,8 +232,10 @@ def effective_preprocessing(setting: Any, plan: ColumnPlan | None) -> Any:
         For ``"standard"`` or ``"none"`` on a table that needs ``"auto"``.
     """
     if isinstance(setting, str) and setting not in PREPROCESSING:
-        raise ConfigError(f"The 'preprocessing' setting must be one of {list(PREPROCESSING)} or "
-                          f"a scikit-learn transformer. Got {setting!r} instead.")
+        raise ConfigError(
+            f"The 'preprocessing' setting must be one of {list(PREPROCESSING)} or "
+            f"a scikit-learn transformer. Got {setting!r} instead."
+        )
     if setting == "auto":
         return "auto" if plan is not None and plan.needs_auto else "standard"
     if plan is not None and plan.needs_auto:
@@ -221,9 +244,11 @@ def effective_preprocessing(setting: Any, plan: ColumnPlan | None) -> Any:
             what.append(f"non-numeric columns {list(plan.categorical + plan.boolean)}")
         if plan.n_missing:
             what.append(f"missing values (column: count) {plan.n_missing}")
-        raise DataError(f"The table has {' and '.join(what)}, which preprocessing={setting!r} "
-                        f"cannot take; use preprocessing='auto' (the default) to impute and "
-                        f"encode them.")
+        raise DataError(
+            f"The table has {' and '.join(what)}, which preprocessing={setting!r} "
+            f"cannot take; use preprocessing='auto' (the default) to impute and "
+            f"encode them."
+        )
     return setting
 
 

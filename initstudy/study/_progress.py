@@ -28,8 +28,9 @@ class NullProgress:
     def seeds_done(self, count: int) -> None:
         """``count`` more seeds of the running trial finished."""
 
-    def trial_finished(self, number: int, outcome: str, params: dict[str, Any],
-                       value: float | None) -> None:
+    def trial_finished(
+        self, number: int, outcome: str, params: dict[str, Any], value: float | None
+    ) -> None:
         """This worker's trial ``number`` ended: "complete", "pruned" or "failed"."""
 
     def trials_done(self, done: int, best: float | None = None) -> None:
@@ -49,14 +50,28 @@ class TqdmProgress(NullProgress):
 
     def start(self, total: int, done: int) -> None:
         """Open the trials bar at ``done`` of ``total``."""
-        self._trials = tqdm(total=total, initial=min(done, total), desc="trials", unit="trial",
-                            file=self._file, position=0, dynamic_ncols=True)
+        self._trials = tqdm(
+            total=total,
+            initial=min(done, total),
+            desc="trials",
+            unit="trial",
+            file=self._file,
+            position=0,
+            dynamic_ncols=True,
+        )
 
     def trial_started(self, number: int, n_seeds: int) -> None:
         """Open (or reset) the seeds bar for this trial."""
         if self._seeds is None:
-            self._seeds = tqdm(total=n_seeds, desc="seeds", unit="seed", file=self._file,
-                               position=1, leave=False, dynamic_ncols=True)
+            self._seeds = tqdm(
+                total=n_seeds,
+                desc="seeds",
+                unit="seed",
+                file=self._file,
+                position=1,
+                leave=False,
+                dynamic_ncols=True,
+            )
         self._seeds.reset(total=n_seeds)
         self._seeds.set_description(f"trial {number} seeds")
 
@@ -82,8 +97,9 @@ class TqdmProgress(NullProgress):
 
 
 def _params_text(params: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                    for k, v in params.items())
+    return " ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
 
 
 class LineProgress(NullProgress):
@@ -109,8 +125,9 @@ class LineProgress(NullProgress):
         if done:
             self._print(f"trials {min(done, total)}/{total} already done")
 
-    def trial_finished(self, number: int, outcome: str, params: dict[str, Any],
-                       value: float | None) -> None:
+    def trial_finished(
+        self, number: int, outcome: str, params: dict[str, Any], value: float | None
+    ) -> None:
         """Keep the trial's line until the best value is known."""
         shown = "" if value is None else f" value={value:.4f}"
         self._pending.append((number, outcome, f"{_params_text(params)}{shown}"))

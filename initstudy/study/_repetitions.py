@@ -39,7 +39,11 @@ __all__ = [
 #: The sources every study varies unless told otherwise (today's behaviour).
 DEFAULT_VARY: tuple[str, ...] = ("init", "order")
 #: The valid ``vary`` settings, in canonical order.
-VARY_CHOICES: tuple[tuple[str, ...], ...] = (("init",), ("init", "order"), ("init", "order", "split"))
+VARY_CHOICES: tuple[tuple[str, ...], ...] = (
+    ("init",),
+    ("init", "order"),
+    ("init", "order", "split"),
+)
 #: The batch-order seed shared by every repetition when ``vary = ["init"]``.
 FIXED_ORDER_SEED = 0
 _CANONICAL = ("init", "order", "split")
@@ -59,13 +63,15 @@ def check_vary(vary: Any) -> tuple[str, ...]:
     """
     valid = ", ".join(repr(list(v)) for v in VARY_CHOICES)
     if isinstance(vary, str) or not isinstance(vary, Iterable):
-        raise ConfigError(f"The study setting 'vary' must be a list, one of {valid}. "
-                          f"Got {vary!r} instead.")
+        raise ConfigError(
+            f"The study setting 'vary' must be a list, one of {valid}. Got {vary!r} instead."
+        )
     values = list(vary)
     canonical = tuple(s for s in _CANONICAL if s in values)
     if len(canonical) != len(values) or canonical not in VARY_CHOICES:
-        raise ConfigError(f"The study setting 'vary' must be one of {valid}. "
-                          f"Got {values!r} instead.")
+        raise ConfigError(
+            f"The study setting 'vary' must be one of {valid}. Got {values!r} instead."
+        )
     return canonical
 
 

@@ -24,12 +24,13 @@ import time
 import warnings
 from typing import Any
 
-import optuna
 import numpy as np
+import optuna
 from threadpoolctl import threadpool_limits
 
 from initstudy.exceptions import ConfigError, InitStudyError, StorageError, unknown_name_error
 from initstudy.mlp import set_blas_threads
+from initstudy.searchspaces import get_space
 from initstudy.storage import (
     fail_stale_trials,
     load_study_record,
@@ -37,16 +38,15 @@ from initstudy.storage import (
     register_study,
     resolve_storage,
 )
-from initstudy.searchspaces import get_space
 from initstudy.study._budget import budget_name, queue_for
 from initstudy.study._config import OBJECTIVES, StudyConfig
 from initstudy.study._datasets import Dataset, load_dataset
 from initstudy.study._equivalence import SchemeFamilies, study_space
 from initstudy.study._estimators import check_network_memory
-from initstudy.study._preprocessing import effective_preprocessing
-from initstudy.study._objective import Objective, objective_names
-from initstudy.study._progress import NullProgress, make_progress
 from initstudy.study._interrupts import Interrupted, interrupts_raise
+from initstudy.study._objective import Objective, objective_names
+from initstudy.study._preprocessing import effective_preprocessing
+from initstudy.study._progress import NullProgress, make_progress
 from initstudy.study._worker import count_trials, work
 
 __all__ = ["make_pruner", "make_sampler", "run_study", "run_worker"]
@@ -55,8 +55,15 @@ _STAGGER_SECONDS = 0.5
 _PARENT_POLL_SECONDS = 0.5
 _STOP_WAIT_SECONDS = 60.0
 #: Resumable settings: not part of a study's identity (they may change between runs).
-_RESUMABLE = ("name", "storage", "n_trials", "timeout", "jobs", "heartbeat_interval",
-              "grace_period")
+_RESUMABLE = (
+    "name",
+    "storage",
+    "n_trials",
+    "timeout",
+    "jobs",
+    "heartbeat_interval",
+    "grace_period",
+)
 
 
 class _GridSampler(optuna.samplers.GridSampler):
@@ -70,8 +77,9 @@ class _GridSampler(optuna.samplers.GridSampler):
         """Nothing: see the class docstring."""
 
 
-def make_sampler(config: StudyConfig, space: Any, worker: int = 0,
-                 n_existing: int = 0) -> optuna.samplers.BaseSampler:
+def make_sampler(
+    config: StudyConfig, space: Any, worker: int = 0, n_existing: int = 0
+) -> optuna.samplers.BaseSampler:
     """The sampler of one worker of one launch.
 
     "auto" is GridSampler for a grid space, else TPE (also Optuna's multi-objective
@@ -92,6 +100,8 @@ def make_sampler(config: StudyConfig, space: Any, worker: int = 0,
     name = config.sampler
     if name == "auto":
         name = "grid" if space.is_grid else "tpe"
+    if name == "per-scheme":  # TPE inside each scheme; the budget queues the schemes
+        name = "tpe"
     if name == "grid":
         if not space.is_grid:
             raise ConfigError(
@@ -134,18 +144,28 @@ def _identity(config: StudyConfig, dataset: Dataset, space: Any) -> dict[str, An
     data["study"] = {k: v for k, v in data["study"].items() if k not in _RESUMABLE}
     data["space"] = space.to_dict()
     if isinstance(config.preprocessing, str):  # "auto" on complete numbers is "standard"
-        data["evaluation"]["preprocessing"] = effective_preprocessing(config.preprocessing,
-                                                                      dataset.columns)
+        data["evaluation"]["preprocessing"] = effective_preprocessing(
+            config.preprocessing, dataset.columns
+        )
     return data
 
 
 def _storage(config: StudyConfig) -> Any:
-    return resolve_storage(config.storage, heartbeat_interval=config.heartbeat_interval,
-                           grace_period=config.grace_period)
+    return resolve_storage(
+        config.storage,
+        heartbeat_interval=config.heartbeat_interval,
+        grace_period=config.grace_period,
+    )
 
 
-def _prepare(config: StudyConfig, storage: Any, dataset: Dataset, space: Any,
-             resume: bool | None, families: SchemeFamilies | None = None) -> optuna.Study:
+def _prepare(
+    config: StudyConfig,
+    storage: Any,
+    dataset: Dataset,
+    space: Any,
+    resume: bool | None,
+    families: SchemeFamilies | None = None,
+) -> optuna.Study:
     """Create or load the study, register its record, name its objectives."""
     name = config.study_name
     names = optuna.get_all_study_names(storage)
@@ -156,15 +176,23 @@ def _prepare(config: StudyConfig, storage: Any, dataset: Dataset, space: Any,
         name = next_free_study_name(storage, name)
     n_existing = 0
     if name in names:
-        n_existing = len(optuna.load_study(study_name=name, storage=storage).get_trials(
-            deepcopy=False))
+        n_existing = len(
+            optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
+        )
     # the identity holds the space as the user wrote it (equivalent schemes included): the
     # families searched once follow from it, and studies made before they existed resume
-    register_study(storage, name, fingerprint=dataset.fingerprint,
-                   config=_identity(config, dataset, get_space(config.space)))
+    register_study(
+        storage,
+        name,
+        fingerprint=dataset.fingerprint,
+        config=_identity(config, dataset, get_space(config.space)),
+    )
     directions = [OBJECTIVES[o] for o in config.objectives]
     study = optuna.create_study(
-        study_name=name, storage=storage, directions=directions, load_if_exists=True,
+        study_name=name,
+        storage=storage,
+        directions=directions,
+        load_if_exists=True,
         sampler=make_sampler(config, space, 0, n_existing),
         pruner=make_pruner(config),
     )
@@ -189,8 +217,12 @@ def _stored_space(space: Any, config: StudyConfig, study: optuna.Study) -> Any:
     reduced = space.params.get("init")
     for trial in study.get_trials(deepcopy=False):
         stored = trial.distributions.get("init")
-        if stored is not None and reduced is not None and hasattr(reduced, "choices") \
-                and tuple(stored.choices) != tuple(reduced.choices):
+        if (
+            stored is not None
+            and reduced is not None
+            and hasattr(reduced, "choices")
+            and tuple(stored.choices) != tuple(reduced.choices)
+        ):
             return get_space(config.space)
     return space
 
@@ -250,10 +282,18 @@ def run_study(
     try:
         with interrupts_raise():
             if config.jobs == 1:
-                objective = Objective(config, dataset, space, storage, pruner=study.pruner,
-                                      progress=bars)
-                work(study, objective, storage, n_trials=n_target, deadline=deadline,
-                     progress=bars, queue=queue_for(config, space))
+                objective = Objective(
+                    config, dataset, space, storage, pruner=study.pruner, progress=bars
+                )
+                work(
+                    study,
+                    objective,
+                    storage,
+                    n_trials=n_target,
+                    deadline=deadline,
+                    progress=bars,
+                    queue=queue_for(config, space),
+                )
             else:
                 _run_processes(config, study.study_name, n_target, bars)
     except Interrupted as e:
@@ -264,8 +304,13 @@ def run_study(
     return study
 
 
-def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress = False,
-               worker: int | None = None) -> optuna.Study:
+def run_worker(
+    storage: Any,
+    study_name: str,
+    *,
+    progress: bool | NullProgress = False,
+    worker: int | None = None,
+) -> optuna.Study:
     """Join a study as one more worker (``initstudy worker``, e.g. on another machine).
 
     The worker rebuilds the configuration from the study's stored record and runs trials
@@ -297,14 +342,19 @@ def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress =
         if setting in loaded.user_attrs:
             setattr(rdb, setting, int(loaded.user_attrs[setting]))
     config = StudyConfig.from_dict(record["config"]).replace(
-        storage=rdb, study_name=study_name, n_trials=int(loaded.user_attrs.get("n_trials", 1)),
+        storage=rdb,
+        study_name=study_name,
+        n_trials=int(loaded.user_attrs.get("n_trials", 1)),
     )
     dataset = _load_data(config)
     space, _ = study_space(config, dataset)
     worker = os.getpid() if worker is None else worker
-    study = optuna.load_study(study_name=study_name, storage=rdb,
-                              sampler=make_sampler(config, space, worker, len(loaded.trials)),
-                              pruner=make_pruner(config))
+    study = optuna.load_study(
+        study_name=study_name,
+        storage=rdb,
+        sampler=make_sampler(config, space, worker, len(loaded.trials)),
+        pruner=make_pruner(config),
+    )
     space = _stored_space(space, config, study)
     bars = make_progress(progress)
     n_target = _target(config, space, study)
@@ -312,8 +362,14 @@ def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress =
     try:
         with interrupts_raise():
             objective = Objective(config, dataset, space, rdb, pruner=study.pruner, progress=bars)
-            work(study, objective, rdb, n_trials=n_target, progress=bars,
-                 queue=queue_for(config, space))
+            work(
+                study,
+                objective,
+                rdb,
+                n_trials=n_target,
+                progress=bars,
+                queue=queue_for(config, space),
+            )
     finally:
         bars.close()
     return study
@@ -322,9 +378,15 @@ def run_worker(storage: Any, study_name: str, *, progress: bool | NullProgress =
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _process_main(config: StudyConfig, study_name: str, n_target: int,
-                  deadline_wall: float | None, worker: int, n_existing: int,
-                  errors: Any) -> None:
+def _process_main(
+    config: StudyConfig,
+    study_name: str,
+    n_target: int,
+    deadline_wall: float | None,
+    worker: int,
+    n_existing: int,
+    errors: Any,
+) -> None:
     """Entry point of a worker process: run trials, report an InitStudyError by message."""
     code = 0
     set_blas_threads(1)  # N workers use N cores: no BLAS or seed threads beyond their own
@@ -336,17 +398,25 @@ def _process_main(config: StudyConfig, study_name: str, n_target: int,
             storage = _storage(config)
             dataset = _load_data(config)
             space, _ = study_space(config, dataset)
-            study = optuna.load_study(study_name=study_name, storage=storage,
-                                      sampler=make_sampler(config, space, worker, n_existing),
-                                      pruner=make_pruner(config))
+            study = optuna.load_study(
+                study_name=study_name,
+                storage=storage,
+                sampler=make_sampler(config, space, worker, n_existing),
+                pruner=make_pruner(config),
+            )
             space = _stored_space(space, config, study)
-            objective = Objective(config, dataset, space, storage,
-                                  pruner=study.pruner)
+            objective = Objective(config, dataset, space, storage, pruner=study.pruner)
             deadline = None
             if deadline_wall is not None:
                 deadline = time.monotonic() + max(0.0, deadline_wall - time.time())
-            work(study, objective, storage, n_trials=n_target, deadline=deadline,
-                 queue=queue_for(config, space))
+            work(
+                study,
+                objective,
+                storage,
+                n_trials=n_target,
+                deadline=deadline,
+                queue=queue_for(config, space),
+            )
     except Interrupted as e:
         code = 128 + e.signum
     except InitStudyError as e:
@@ -356,8 +426,7 @@ def _process_main(config: StudyConfig, study_name: str, n_target: int,
         sys.exit(code)
 
 
-def _run_processes(config: StudyConfig, study_name: str, n_target: int,
-                   bars: NullProgress) -> None:
+def _run_processes(config: StudyConfig, study_name: str, n_target: int, bars: NullProgress) -> None:
     """Start ``config.jobs`` worker processes, show progress, wait; forward interrupts."""
     context = multiprocessing.get_context("spawn")
     errors = context.Queue()
@@ -369,7 +438,8 @@ def _run_processes(config: StudyConfig, study_name: str, n_target: int,
     try:
         for worker in range(config.jobs):
             process = context.Process(
-                target=_process_main, name=f"initstudy-worker-{worker}",
+                target=_process_main,
+                name=f"initstudy-worker-{worker}",
                 args=(config, study_name, n_target, deadline_wall, worker, n_existing, errors),
             )
             # Blocked signals are inherited through spawn's exec: the worker unblocks them once

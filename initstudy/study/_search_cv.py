@@ -19,8 +19,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from initstudy.exceptions import ConfigError
 from initstudy.study._search_cv_fit import EstimatorLayout, final_step
-from initstudy.study._search_cv_params import validate_search_params
 from initstudy.study._search_cv_objective import SearchObjective
+from initstudy.study._search_cv_params import validate_search_params
 from initstudy.study._search_cv_results import build_cv_results, resolve_space
 from initstudy.study._search_cv_study import (
     diverged_score,
@@ -295,12 +295,19 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _objective(self, X: Any, y: Any, splits: list, space: Any) -> SearchObjective:
         """The trial objective of this fit."""
         return SearchObjective(
-            estimator=self.estimator, X=X, y=y, splits=splits, seeds=self.seeds_,
-            space=space, scorer=self.scorer_, aggregate=self.aggregate,
+            estimator=self.estimator,
+            X=X,
+            y=y,
+            splits=splits,
+            seeds=self.seeds_,
+            space=space,
+            scorer=self.scorer_,
+            aggregate=self.aggregate,
             error_score=self.error_score,
             diverged_score=diverged_score(self.estimator, self.scoring, self.error_score),
             layout=EstimatorLayout.of(self.estimator),
-            seed_by_seed=self.pruner is not None, n_jobs=self.n_jobs,
+            seed_by_seed=self.pruner is not None,
+            n_jobs=self.n_jobs,
         )
 
     def _store_results(self, space: Any) -> None:

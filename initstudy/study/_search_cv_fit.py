@@ -69,8 +69,11 @@ class EstimatorLayout:
     def of(cls, estimator: BaseEstimator) -> EstimatorLayout:
         """The layout of an estimator or a (nested) Pipeline."""
         prefix = "".join(f"{name}__" for name in final_step_path(estimator))
-        return cls(prefix, frozenset(estimator.get_params(deep=True)),
-                   frozenset(final_step(estimator).get_params(deep=True)))
+        return cls(
+            prefix,
+            frozenset(estimator.get_params(deep=True)),
+            frozenset(final_step(estimator).get_params(deep=True)),
+        )
 
     @property
     def seed_param(self) -> str:
@@ -93,8 +96,9 @@ class EstimatorLayout:
             elif name in self.valid_names:
                 addressed[name] = value
             else:
-                raise unknown_name_error("parameter of the searched estimator", name,
-                                         self.valid_names)
+                raise unknown_name_error(
+                    "parameter of the searched estimator", name, self.valid_names
+                )
         return addressed
 
 
@@ -187,8 +191,9 @@ def transform_split(
     except Exception as e:
         if error_score == "raise":
             raise
-        return SplitData(fold, None, y_train, None, y_test, time.perf_counter() - start,
-                         _error_text(e))
+        return SplitData(
+            fold, None, y_train, None, y_test, time.perf_counter() - start, _error_text(e)
+        )
     return SplitData(fold, Xt_train, y_train, Xt_test, y_test, time.perf_counter() - start)
 
 
@@ -233,8 +238,13 @@ def _fit_final(final: BaseEstimator, split: SplitData, seeds: Sequence[int]) -> 
         warnings.simplefilter("ignore", DivergenceWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         if isinstance(final, BATCHED_ESTIMATORS):  # with the test part's score per epoch
-            return fit_seeds(final, split.X_train, split.y_train, list(seeds),
-                             eval_set=(split.X_test, split.y_test))
+            return fit_seeds(
+                final,
+                split.X_train,
+                split.y_train,
+                list(seeds),
+                eval_set=(split.X_test, split.y_test),
+            )
         return [
             clone(final).set_params(random_state=seed).fit(split.X_train, split.y_train)
             for seed in seeds
@@ -255,8 +265,18 @@ def _score_fit(
     n_iter = None if n_iter is None else int(n_iter)
     curve, evals = _curve(estimator, "loss_curve_"), _curve(estimator, "eval_scores_")
     if getattr(estimator, "diverged_", False):
-        return SeedRun(seed, split.fold, float(diverged_score), True, n_iter, fit_seconds, 0.0,
-                       curve, None, evals)
+        return SeedRun(
+            seed,
+            split.fold,
+            float(diverged_score),
+            True,
+            n_iter,
+            fit_seconds,
+            0.0,
+            curve,
+            None,
+            evals,
+        )
     start = time.perf_counter()
     try:
         score, error = float(scorer(estimator, split.X_test, split.y_test)), None
@@ -264,8 +284,18 @@ def _score_fit(
         if error_score == "raise":
             raise
         score, error = float(error_score), _error_text(e)
-    return SeedRun(seed, split.fold, score, False, n_iter, fit_seconds,
-                   time.perf_counter() - start, curve, error, evals)
+    return SeedRun(
+        seed,
+        split.fold,
+        score,
+        False,
+        n_iter,
+        fit_seconds,
+        time.perf_counter() - start,
+        curve,
+        error,
+        evals,
+    )
 
 
 def _curve(estimator: Any, attribute: str) -> list[float] | None:

@@ -125,7 +125,9 @@ class SearchObjective:
         if self.storage is None:
             return None
         return StorageSeedCache(
-            self.storage, self.study_name, trial_number,
+            self.storage,
+            self.study_name,
+            trial_number,
             fingerprint=self.fingerprint,
             estimator_params={"estimator": estimator_text(estimator)},
             validation=self.validation,
@@ -134,9 +136,18 @@ class SearchObjective:
     def _from_record(self, record: SeedRecord) -> SeedRun:
         """A stored run as this search scores it (a diverged seed gets its penalty)."""
         score = self.diverged_score if record.diverged else record.score
-        return SeedRun(record.seed, record.fold, score, record.diverged, record.n_iter,
-                       record.fit_seconds, 0.0, list(record.loss_curve), record.error,
-                       list(record.eval_curve))
+        return SeedRun(
+            record.seed,
+            record.fold,
+            score,
+            record.diverged,
+            record.n_iter,
+            record.fit_seconds,
+            0.0,
+            list(record.loss_curve),
+            record.error,
+            list(record.eval_curve),
+        )
 
 
 def _empty_scores(n_seeds: int, n_splits: int, preprocessing_seconds: list[float]) -> TrialScores:

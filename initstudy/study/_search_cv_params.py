@@ -25,28 +25,43 @@ _CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "n_trials": (lambda v: _is_int(v) and v >= 1, "an int >= 1"),
     "n_seeds": (lambda v: _is_int(v) and v >= 1, "an int >= 1"),
     "cv": (
-        lambda v: v is None or (_is_int(v) and v >= 2)
-        or (not isinstance(v, str) and (hasattr(v, "split") or hasattr(v, "__iter__"))),
+        lambda v: (
+            v is None
+            or (_is_int(v) and v >= 2)
+            or (not isinstance(v, str) and (hasattr(v, "split") or hasattr(v, "__iter__")))
+        ),
         "None, an int >= 2, a CV splitter or an iterable of (train, test) splits",
     ),
-    "scoring": (lambda v: v is None or isinstance(v, str) or callable(v),
-                "None, a scorer name or a callable scorer(estimator, X, y)"),
-    "sampler": (lambda v: v is None or isinstance(v, optuna.samplers.BaseSampler),
-                "None or an optuna sampler"),
-    "pruner": (lambda v: v is None or isinstance(v, optuna.pruners.BasePruner),
-               "None or an optuna pruner (e.g. WilcoxonPruner)"),
-    "storage": (lambda v: v is None
-                or isinstance(v, (str, os.PathLike, optuna.storages.BaseStorage)),
-                "None, a storage URL, a .db path or an optuna RDBStorage"),
-    "study_name": (lambda v: v is None or (isinstance(v, str) and bool(v.strip())),
-                   "None or a non-empty string"),
+    "scoring": (
+        lambda v: v is None or isinstance(v, str) or callable(v),
+        "None, a scorer name or a callable scorer(estimator, X, y)",
+    ),
+    "sampler": (
+        lambda v: v is None or isinstance(v, optuna.samplers.BaseSampler),
+        "None or an optuna sampler",
+    ),
+    "pruner": (
+        lambda v: v is None or isinstance(v, optuna.pruners.BasePruner),
+        "None or an optuna pruner (e.g. WilcoxonPruner)",
+    ),
+    "storage": (
+        lambda v: v is None or isinstance(v, (str, os.PathLike, optuna.storages.BaseStorage)),
+        "None, a storage URL, a .db path or an optuna RDBStorage",
+    ),
+    "study_name": (
+        lambda v: v is None or (isinstance(v, str) and bool(v.strip())),
+        "None or a non-empty string",
+    ),
     "refit": (lambda v: isinstance(v, bool), "a bool"),
-    "random_state": (lambda v: v is None or (_is_int(v) and 0 <= v < 2**31),
-                     "None or an int in [0, 2**31)"),
+    "random_state": (
+        lambda v: v is None or (_is_int(v) and 0 <= v < 2**31),
+        "None or an int in [0, 2**31)",
+    ),
     "n_jobs": (lambda v: v is None or (_is_int(v) and v != 0), "None or a non-zero int"),
-    "error_score": (lambda v: v == "raise"
-                    or (isinstance(v, numbers.Real) and not isinstance(v, bool)),
-                    "'raise' or a number"),
+    "error_score": (
+        lambda v: v == "raise" or (isinstance(v, numbers.Real) and not isinstance(v, bool)),
+        "'raise' or a number",
+    ),
     "verbose": (lambda v: _is_int(v) and v >= 0 or isinstance(v, bool), "an int >= 0"),
 }
 

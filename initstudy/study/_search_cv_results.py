@@ -223,8 +223,10 @@ def build_cv_results(
     seed_scores = folds.mean(axis=2)
     for i in range(n_seeds):
         results[f"seed{i}_test_score"] = seed_scores[:, i]
-    attr = {key: np.array([t.user_attrs.get(key, np.nan) for t in trials], dtype=float)
-            for key in ("mean", "std", "ci_low", "ci_high", "n_diverged")}
+    attr = {
+        key: np.array([t.user_attrs.get(key, np.nan) for t in trials], dtype=float)
+        for key in ("mean", "std", "ci_low", "ci_high", "n_diverged")
+    }
     results.update(
         mean_test_score=attr["mean"],
         std_test_score=attr["std"],

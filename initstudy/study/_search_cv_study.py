@@ -58,8 +58,9 @@ def _task(estimator: Any) -> str:
 def diverged_score(estimator: Any, scoring: Any, error_score: float | str) -> float:
     """Score of a diverged seed: the metric's worst value when known, else ``error_score``."""
     try:
-        return default_penalty(scoring if isinstance(scoring, str) or scoring is None else "",
-                               _task(estimator))
+        return default_penalty(
+            scoring if isinstance(scoring, str) or scoring is None else "", _task(estimator)
+        )
     except ConfigError:
         return math.nan if error_score == "raise" else float(error_score)
 
@@ -106,8 +107,10 @@ def _config(search: InitSearchCV, space: Any, X: Any, splits: list, cv: Any) -> 
     return {
         "kind": "InitSearchCV",
         "dataset": {"name": _data_text(X)},
-        "estimator": {"kind": "InitSearchCV",
-                      "estimator": " ".join(estimator_text(search.estimator).split())},
+        "estimator": {
+            "kind": "InitSearchCV",
+            "estimator": " ".join(estimator_text(search.estimator).split()),
+        },
         "seeds": {"values": list(search.seeds_)},
         "evaluation": {
             "cv": " ".join(repr(cv).split()),
@@ -131,13 +134,22 @@ def _objective_name(search: InitSearchCV) -> str:
 
 
 def open_study(
-    search: InitSearchCV, space: Any, X: Any, y: Any, splits: list, cv: Any,
+    search: InitSearchCV,
+    space: Any,
+    X: Any,
+    y: Any,
+    splits: list,
+    cv: Any,
     objective: SearchObjective,
 ) -> optuna.Study:
     """Create (or, for a named stored study, resume) the study and wire the objective to it."""
     name = search.study_name or _fresh_name()
-    kwargs = {"study_name": name, "direction": "maximize", "sampler": _sampler(search, space),
-              "pruner": copy.deepcopy(search.pruner)}
+    kwargs = {
+        "study_name": name,
+        "direction": "maximize",
+        "sampler": _sampler(search, space),
+        "pruner": copy.deepcopy(search.pruner),
+    }
     if search.storage is None:
         return optuna.create_study(**kwargs)
     rdb = resolve_storage(search.storage)
@@ -145,8 +157,9 @@ def open_study(
     validation = f"splits:{splits_key(splits)};scoring:{scoring_text(search.scoring)}"
     fingerprint = search_fingerprint(X, y, task)
     try:
-        register_study(rdb, name, fingerprint=fingerprint,
-                       config=_config(search, space, X, splits, cv))
+        register_study(
+            rdb, name, fingerprint=fingerprint, config=_config(search, space, X, splits, cv)
+        )
     except StudyConflictError as e:
         raise StudyConflictError(
             f"{e} From InitSearchCV: pass another study_name, or study_name=None for a fresh "

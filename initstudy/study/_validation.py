@@ -127,6 +127,5 @@ def make_splits(
         return [(np.asarray(tr), np.asarray(va)) for tr, va in splitter.split(X, y)]
     except ValueError as e:
         raise ConfigError(
-            f"The 'validation' split {validation!r} cannot split this data "
-            f"({len(y)} samples): {e}"
+            f"The 'validation' split {validation!r} cannot split this data ({len(y)} samples): {e}"
         ) from e

@@ -40,18 +40,24 @@ def _cube(frame: pd.DataFrame, factors: Sequence[str], score: str) -> np.ndarray
     shape = tuple(len(lv) for lv in levels)
     if any(n < 2 for n in shape):
         few = [f for f, n in zip(factors, shape) if n < 2]
-        raise DataError(f"A variance decomposition needs at least 2 levels of every factor; "
-                        f"{few} have fewer. Got levels {dict(zip(factors, shape))} instead.")
+        raise DataError(
+            f"A variance decomposition needs at least 2 levels of every factor; "
+            f"{few} have fewer. Got levels {dict(zip(factors, shape))} instead."
+        )
     if len(frame) != int(np.prod(shape)):
-        raise DataError(f"A variance decomposition needs one score in every cell of the crossed "
-                        f"design ({' x '.join(map(str, shape))} = {int(np.prod(shape))} cells). "
-                        f"Got {len(frame)} rows instead.")
+        raise DataError(
+            f"A variance decomposition needs one score in every cell of the crossed "
+            f"design ({' x '.join(map(str, shape))} = {int(np.prod(shape))} cells). "
+            f"Got {len(frame)} rows instead."
+        )
     index = tuple(np.searchsorted(lv, frame[f].to_numpy()) for lv, f in zip(levels, factors))
     cube = np.full(shape, np.nan)
     cube[index] = frame[score].to_numpy(dtype=float)
     if np.isnan(cube).any():
-        raise DataError("A variance decomposition needs one finite score in every cell of the "
-                        "crossed design; some cells are missing, repeated or not finite.")
+        raise DataError(
+            "A variance decomposition needs one finite score in every cell of the "
+            "crossed design; some cells are missing, repeated or not finite."
+        )
     return cube
 
 
@@ -71,7 +77,7 @@ def _mean_squares(cube: np.ndarray) -> dict[tuple[int, ...], tuple[float, int]]:
             means = means - means.mean(axis=axis, keepdims=True)
         replicates = int(np.prod([n[a] for a in others])) if others else 1
         df = int(np.prod([n[a] - 1 for a in effect]))
-        out[effect] = (replicates * float(np.sum(means ** 2)) / df, df)
+        out[effect] = (replicates * float(np.sum(means**2)) / df, df)
     return out
 
 
@@ -85,8 +91,11 @@ def _components(cube: np.ndarray) -> dict[tuple[int, ...], float]:
         if effect == full:
             var[effect] = ms[effect][0]
             continue
-        higher = sum(int(np.prod([n[a] for a in full if a not in t])) * var[t]
-                     for t in var if set(effect) < set(t))
+        higher = sum(
+            int(np.prod([n[a] for a in full if a not in t])) * var[t]
+            for t in var
+            if set(effect) < set(t)
+        )
         coef = int(np.prod([n[a] for a in full if a not in effect]))
         var[effect] = (ms[effect][0] - higher) / coef
     return var
@@ -155,12 +164,16 @@ def variance_components(
     """
     factors = list(factors)
     if len(factors) < 2 or len(set(factors)) != len(factors):
-        raise DataError(f"A variance decomposition needs at least two distinct factors. "
-                        f"Got {factors!r} instead.")
+        raise DataError(
+            f"A variance decomposition needs at least two distinct factors. "
+            f"Got {factors!r} instead."
+        )
     missing = [c for c in [*factors, score] if c not in frame.columns]
     if missing:
-        raise DataError(f"Columns {missing} are missing from the design. "
-                        f"Valid columns: {sorted(map(str, frame.columns))}.")
+        raise DataError(
+            f"Columns {missing} are missing from the design. "
+            f"Valid columns: {sorted(map(str, frame.columns))}."
+        )
     cube = _cube(frame, factors, score)
     effects = _effect_sets(cube.ndim)
     ms = _mean_squares(cube)
@@ -181,8 +194,16 @@ def variance_components(
         alpha = (1.0 - level) / 2.0
         if np.isfinite(boot).any():
             low, high = np.nanquantile(boot, [alpha, 1.0 - alpha], axis=0)
-    names = [RESIDUAL if len(e) == cube.ndim else " x ".join(factors[a] for a in e)
-             for e in effects]
-    return pd.DataFrame({"source": names, "variance": variance, "share": shares,
-                         "share_low": low, "share_high": high,
-                         "df": [ms[e][1] for e in effects]})[VARIANCE_COLUMNS]
+    names = [
+        RESIDUAL if len(e) == cube.ndim else " x ".join(factors[a] for a in e) for e in effects
+    ]
+    return pd.DataFrame(
+        {
+            "source": names,
+            "variance": variance,
+            "share": shares,
+            "share_low": low,
+            "share_high": high,
+            "df": [ms[e][1] for e in effects],
+        }
+    )[VARIANCE_COLUMNS]

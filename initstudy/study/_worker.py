@@ -105,7 +105,11 @@ def _tell_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
 
 
 def _run_trial(
-    study: optuna.Study, objective: Objective, storage: Any, n_trials: int, counts: TrialCounts,
+    study: optuna.Study,
+    objective: Objective,
+    storage: Any,
+    n_trials: int,
+    counts: TrialCounts,
     progress: NullProgress | None = None,
 ) -> str:
     """Ask, run and tell one trial; returns "complete", "pruned", "failed", "surplus" or
@@ -125,8 +129,9 @@ def _ask_run_tell(
     try:
         with interrupts_held():  # a signal during ask() is raised once ``trial`` is set
             with warnings.catch_warnings():  # heartbeats come from storage.trial_heartbeat
-                warnings.filterwarnings("ignore", message="Heartbeat of storage",
-                                        category=UserWarning)
+                warnings.filterwarnings(
+                    "ignore", message="Heartbeat of storage", category=UserWarning
+                )
                 trial = study.ask()
         if _is_surplus(study, trial, n_trials, counts):
             trial.set_user_attr("surplus", True)

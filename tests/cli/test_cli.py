@@ -61,13 +61,15 @@ def test_run_prints_best_ranking_and_next_commands(
     assert f"initstudy report tiny --storage {url} --html report.html" in out
     assert f"initstudy dashboard --storage {url}" in out
     # the options override the file; rerunning resumes up to --trials
-    code, out, _ = _run(["run", str(config_file), "--storage", url, "--trials", "3",
-                         "--quiet"], capsys)
+    code, out, _ = _run(
+        ["run", str(config_file), "--storage", url, "--trials", "3", "--quiet"], capsys
+    )
     assert code == 0 and "3 complete trials" in out
 
 
-def test_studies_and_show(config_file: Path, tmp_path: Path,
-                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_studies_and_show(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
     assert main(["run", str(config_file), "--storage", url, "--quiet"]) == 0
     capsys.readouterr()
@@ -81,13 +83,13 @@ def test_studies_and_show(config_file: Path, tmp_path: Path,
 def test_spaces_lists_presets_and_initializers(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(["spaces"], capsys)
     assert code == 0
-    for name in ("keras", "variance-scaling", "classic", "all", "grid", "he_normal",
-                 "orthogonal"):
+    for name in ("keras", "variance-scaling", "classic", "all", "grid", "he_normal", "orthogonal"):
         assert name in out
 
 
-def test_new_starts_a_second_study(config_file: Path, tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_starts_a_second_study(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
     assert main(["run", str(config_file), "--storage", url, "--quiet"]) == 0
     code, out, _ = _run(["run", str(config_file), "--storage", url, "--new", "--quiet"], capsys)
@@ -104,14 +106,17 @@ def _one_line_error(code: int, err: str, *fragments: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "fragments"),
-    [("[study]\nn_trial = 3\n", ["n_trial", "Did you mean 'n_trials'"]),
-     ("[studdy]\n", ["config section 'studdy'"]),
-     ("[evaluation]\naggregate = 'best'\n", ["Unknown aggregate 'best'"]),
-     ("[space]\npreset = 'kears'\n", ["kears", "keras"]),
-     ("[study\n", ["not valid TOML"])],
+    [
+        ("[study]\nn_trial = 3\n", ["n_trial", "Did you mean 'n_trials'"]),
+        ("[studdy]\n", ["config section 'studdy'"]),
+        ("[evaluation]\naggregate = 'best'\n", ["Unknown aggregate 'best'"]),
+        ("[space]\npreset = 'kears'\n", ["kears", "keras"]),
+        ("[study\n", ["not valid TOML"]),
+    ],
 )
-def test_bad_configs_give_one_line_errors(tmp_path: Path, text: str, fragments: list[str],
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_configs_give_one_line_errors(
+    tmp_path: Path, text: str, fragments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
     code, _, err = _run(["run", str(path), "--storage", f"sqlite:///{tmp_path}/s.db"], capsys)
@@ -120,13 +125,18 @@ def test_bad_configs_give_one_line_errors(tmp_path: Path, text: str, fragments: 
 
 @pytest.mark.parametrize(
     ("content", "target", "fragment"),
-    [("a,b\n1,2\n3,4\n", "label", "Unknown target column"),
-     ("a,target\n1,\n2,\nfoo,\n", None, "has no values (all 3 rows missing)"),
-     ("a,day,target\n1,2024-01-02,x\n2,2024-02-03,y\n", None, "'day' holds dates"),
-     ("", None, "is empty")],
+    [
+        ("a,b\n1,2\n3,4\n", "label", "Unknown target column"),
+        ("a,target\n1,\n2,\nfoo,\n", None, "has no values (all 3 rows missing)"),
+        ("a,day,target\n1,2024-01-02,x\n2,2024-02-03,y\n", None, "'day' holds dates"),
+        ("", None, "is empty"),
+    ],
 )
 def test_bad_data_files_give_one_line_errors(
-    tmp_path: Path, content: str, target: str | None, fragment: str,
+    tmp_path: Path,
+    content: str,
+    target: str | None,
+    fragment: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     data = tmp_path / "data.csv"
@@ -137,24 +147,29 @@ def test_bad_data_files_give_one_line_errors(
     _one_line_error(code, err, fragment)
 
 
-def test_missing_files_and_unknown_names(tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_files_and_unknown_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = _run(["run", str(tmp_path / "nope.toml")], capsys)
     _one_line_error(code, err, "nope.toml")
-    code, _, err = _run(["run", "--dataset", "digitz", "--storage",
-                         f"sqlite:///{tmp_path}/s.db"], capsys)
+    code, _, err = _run(
+        ["run", "--dataset", "digitz", "--storage", f"sqlite:///{tmp_path}/s.db"], capsys
+    )
     _one_line_error(code, err, "digitz", "digits")
     code, _, err = _run(["studies", "--storage", f"sqlite:///{tmp_path}/missing.db"], capsys)
     _one_line_error(code, err, "missing.db")
     code, _, err = _run(["run", "--storage", "notaurl"], capsys)
     _one_line_error(code, err, "notaurl")
-    code, _, err = _run(["run", "--resume", "--study-name", "nope", "--storage",
-                         f"sqlite:///{tmp_path}/s.db"], capsys)
+    code, _, err = _run(
+        ["run", "--resume", "--study-name", "nope", "--storage", f"sqlite:///{tmp_path}/s.db"],
+        capsys,
+    )
     _one_line_error(code, err, "Cannot resume: Unknown study 'nope'")
 
 
-def test_worker_for_an_unknown_study(config_file: Path, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_worker_for_an_unknown_study(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
     assert main(["run", str(config_file), "--storage", url, "--quiet"]) == 0
     capsys.readouterr()
@@ -166,14 +181,16 @@ def test_verbose_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixtu
     path = tmp_path / "bad.toml"
     path.write_text("[study]\nn_trial = 3\n")
     code, _, err = _run(["run", str(path), "--verbose"], capsys)
-    assert code == 2 and "Traceback" in err and err.strip().endswith("Valid: " + err.split(
-        "Valid: ")[-1].strip())
+    assert (
+        code == 2
+        and "Traceback" in err
+        and err.strip().endswith("Valid: " + err.split("Valid: ")[-1].strip())
+    )
 
 
 def test_resume_command_drops_new_and_names_the_study() -> None:
     argv = ["run", "s.toml", "--new", "--study-name", "x", "--trials", "5"]
-    assert _resume_command(argv, "x-2") == (
-        "initstudy run s.toml --trials 5 --study-name x-2")
+    assert _resume_command(argv, "x-2") == ("initstudy run s.toml --trials 5 --study-name x-2")
     assert _resume_command(["run", "--study-name=y"], "y") == "initstudy run --study-name y"
 
 
@@ -183,14 +200,18 @@ def test_interrupt_stops_cleanly_and_says_how_to_resume(
     tmp_path: Path, signum: int, code: int
 ) -> None:
     path = tmp_path / "study.toml"
-    path.write_text(CONFIG.replace("n_trials = 2", "n_trials = 500")
-                    .replace("max_iter = 4", "max_iter = 30"))
+    path.write_text(
+        CONFIG.replace("n_trials = 2", "n_trials = 500").replace("max_iter = 4", "max_iter = 30")
+    )
     url = f"sqlite:///{tmp_path}/s.db"
     log = tmp_path / "stderr.txt"
     with log.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "initstudy.cli", "run", str(path), "--storage", url,
-             "--quiet"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
+            [sys.executable, "-m", "initstudy.cli", "run", str(path), "--storage", url, "--quiet"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     deadline = time.monotonic() + 60
     db = tmp_path / "s.db"
     while (not db.exists() or db.stat().st_size < 50_000) and time.monotonic() < deadline:
@@ -209,8 +230,18 @@ def test_the_program_logs_a_line_per_trial_and_leaves_a_clean_database(
 ) -> None:
     """As a program (not a TTY): one progress line per trial, the ranking, no -wal file."""
     done = subprocess.run(
-        [sys.executable, "-m", "initstudy.cli", "run", str(config_file), "--storage",
-         f"sqlite:///{tmp_path}/s.db"], cwd=tmp_path, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "initstudy.cli",
+            "run",
+            str(config_file),
+            "--storage",
+            f"sqlite:///{tmp_path}/s.db",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr

@@ -57,8 +57,16 @@ def _start_dashboard(tmp_path) -> tuple[subprocess.Popen, int]:
     study = optuna.create_study(study_name="served", storage=url)
     study.add_trial(optuna.trial.create_trial(value=0.5, user_attrs={"mean": 0.5}))
     port = _free_port()
-    cmd = [sys.executable, "-m", "initstudy.cli", "dashboard", "--storage", url,
-           "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "initstudy.cli",
+        "dashboard",
+        "--storage",
+        url,
+        "--port",
+        str(port),
+    ]
     process = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
     )
@@ -69,10 +77,10 @@ def _stop(process: subprocess.Popen, signum: int) -> tuple[str, str]:
     process.send_signal(signum)
     try:
         return process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as e:
         process.kill()
         out, err = process.communicate()
-        raise AssertionError(f"the dashboard did not stop within 60 s of a signal:\n{err}")
+        raise AssertionError(f"the dashboard did not stop within 60 s of a signal:\n{err}") from e
 
 
 def test_dashboard_command_serves_the_study(tmp_path):

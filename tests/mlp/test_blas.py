@@ -10,9 +10,9 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from initstudy import _blas
 from initstudy.exceptions import ConfigError
 from initstudy.mlp import MLPClassifier, blas_threads, one_blas_thread, set_blas_threads
-from initstudy import _blas
 
 
 def _threads() -> int:
@@ -37,10 +37,12 @@ def test_small_products_get_one_thread() -> None:
     assert _blas.policy_for(_blas.PARALLEL_MACS - 1) == 1
 
 
-@pytest.mark.parametrize(("load", "own", "expected"), [(0.2, 0.0, None), (1.1, 1.0, None), (1.1, 0.0, 1),
-                                                       (10.0, 1.0, 1)])
-def test_large_products_follow_the_load_of_other_processes(monkeypatch: pytest.MonkeyPatch, load: float,
-                                                            own: float, expected: int | None) -> None:
+@pytest.mark.parametrize(
+    ("load", "own", "expected"), [(0.2, 0.0, None), (1.1, 1.0, None), (1.1, 0.0, 1), (10.0, 1.0, 1)]
+)
+def test_large_products_follow_the_load_of_other_processes(
+    monkeypatch: pytest.MonkeyPatch, load: float, own: float, expected: int | None
+) -> None:
     monkeypatch.setattr(_blas.os, "getloadavg", lambda: (load, load, load))
     monkeypatch.setattr(_blas.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(_blas._MONITOR, "others", lambda: None)
@@ -49,8 +51,9 @@ def test_large_products_follow_the_load_of_other_processes(monkeypatch: pytest.M
 
 
 @pytest.mark.parametrize(("measured", "expected"), [(None, 12), (0.2, 16), (1.6, 14)])
-def test_free_cores_prefer_the_measured_use(monkeypatch: pytest.MonkeyPatch, measured: float | None,
-                                            expected: int) -> None:
+def test_free_cores_prefer_the_measured_use(
+    monkeypatch: pytest.MonkeyPatch, measured: float | None, expected: int
+) -> None:
     monkeypatch.setattr(_blas.os, "getloadavg", lambda: (5.2, 5.0, 5.0))
     monkeypatch.setattr(_blas.os, "cpu_count", lambda: 16)
     monkeypatch.setattr(_blas._MONITOR, "others", lambda: measured)
@@ -114,7 +117,9 @@ def test_overlapping_users_share_the_smallest_limit(two_threads: None) -> None:
     assert _threads() == 2 and not _blas._LIMIT._requests
 
 
-def test_fit_and_predict_leave_the_setting_alone(two_threads: None, digits: tuple[np.ndarray, np.ndarray]) -> None:
+def test_fit_and_predict_leave_the_setting_alone(
+    two_threads: None, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
     X, y = digits
     with pytest.warns(ConvergenceWarning):
         clf = MLPClassifier((8,), max_iter=2, init="orthogonal", random_state=0).fit(X, y)

@@ -44,14 +44,18 @@ def test_same_seed_is_bitwise_identical(digits: tuple[np.ndarray, np.ndarray]) -
 
 
 @pytest.mark.parametrize("state", [np.random.RandomState(0), np.random.default_rng(0), None])
-def test_random_state_objects_are_accepted(digits: tuple[np.ndarray, np.ndarray], state: object) -> None:
+def test_random_state_objects_are_accepted(
+    digits: tuple[np.ndarray, np.ndarray], state: object
+) -> None:
     X, y = digits
     assert small(random_state=state, max_iter=1).fit(X, y).coefs_[0].shape == (64, 16)
 
 
 def test_initial_weights_follow_the_initializer(digits: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = digits
-    clf = small(init="he_normal", init_scale=0.5, max_iter=1, learning_rate_init=1e-12, alpha=0.0).fit(X, y)
+    clf = small(
+        init="he_normal", init_scale=0.5, max_iter=1, learning_rate_init=1e-12, alpha=0.0
+    ).fit(X, y)
     rng = np.random.default_rng(np.random.SeedSequence(0).spawn(3)[0])
     expected = get("he_normal")((64, 16), rng=rng, dtype=np.float64) * 0.5
     np.testing.assert_allclose(clf.coefs_[0], expected.astype(np.float32), rtol=1e-4, atol=1e-6)
@@ -59,7 +63,9 @@ def test_initial_weights_follow_the_initializer(digits: tuple[np.ndarray, np.nda
 
 def test_divergence_stops_and_predict_raises(regression: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = regression
-    reg = MLPRegressor((32, 32), init_scale=1e3, solver="sgd", learning_rate_init=0.1, max_iter=20, random_state=0)
+    reg = MLPRegressor(
+        (32, 32), init_scale=1e3, solver="sgd", learning_rate_init=0.1, max_iter=20, random_state=0
+    )
     with pytest.warns(DivergenceWarning, match="diverged"):
         reg.fit(X, y)
     assert reg.diverged_ and reg.n_iter_ < 20 and not np.isfinite(reg.loss_)
@@ -77,7 +83,9 @@ def test_huge_relu_init_diverges_in_float32(digits: tuple[np.ndarray, np.ndarray
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
 def test_zeros_init_stays_symmetric(digits: tuple[np.ndarray, np.ndarray], activation: str) -> None:
     X, y = digits
-    clf = small(hidden_layer_sizes=(6, 5), init="zeros", activation=activation, max_iter=10).fit(X, y)
+    clf = small(hidden_layer_sizes=(6, 5), init="zeros", activation=activation, max_iter=10).fit(
+        X, y
+    )
     # Identical up to float32 rounding: OpenBLAS computes the tail columns of an odd-width
     # product through another kernel, so bitwise identity is not a property of the math.
     # A random init spreads units by the size of the weights themselves; rounding by 1e-3 of it.
@@ -91,10 +99,14 @@ def test_zeros_init_stays_symmetric(digits: tuple[np.ndarray, np.ndarray], activ
 def test_from_estimator_copies_and_checks_shapes(digits: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = digits
     source = small(max_iter=20).fit(X, y)
-    copy = small(init=FromEstimator(source), max_iter=1, learning_rate_init=1e-12, alpha=0.0).fit(X, y)
+    copy = small(init=FromEstimator(source), max_iter=1, learning_rate_init=1e-12, alpha=0.0).fit(
+        X, y
+    )
     np.testing.assert_allclose(copy.coefs_[0], source.coefs_[0], atol=1e-6)
     np.testing.assert_allclose(copy.intercepts_[1], source.intercepts_[1], atol=1e-6)
-    with pytest.raises(ConfigError, match=r"layer 1 of the source has kernel shape \(64, 16\).*\(64, 8\)"):
+    with pytest.raises(
+        ConfigError, match=r"layer 1 of the source has kernel shape \(64, 16\).*\(64, 8\)"
+    ):
         small(hidden_layer_sizes=(8,), init=FromEstimator(source)).fit(X, y)
     with pytest.raises(ConfigError, match="2 weight layers but this network needs 3"):
         small(hidden_layer_sizes=(16, 4), init=FromEstimator(source)).fit(X, y)
@@ -135,7 +147,9 @@ def test_dtype(digits: tuple[np.ndarray, np.ndarray], dtype: object) -> None:
     assert clf.predict_proba(X).dtype == np.float64
 
 
-def test_float32_and_float64_start_from_the_same_weights(digits: tuple[np.ndarray, np.ndarray]) -> None:
+def test_float32_and_float64_start_from_the_same_weights(
+    digits: tuple[np.ndarray, np.ndarray],
+) -> None:
     X, y = digits
     a = small(dtype="float32", learning_rate_init=1e-12, max_iter=1, alpha=0.0).fit(X, y)
     b = small(dtype="float64", learning_rate_init=1e-12, max_iter=1, alpha=0.0).fit(X, y)
@@ -171,14 +185,18 @@ def test_regressor_multi_output(regression: tuple[np.ndarray, np.ndarray]) -> No
 
 def test_early_stopping_keeps_the_best_weights(digits: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = digits
-    clf = small(early_stopping=True, max_iter=50, n_iter_no_change=2, learning_rate_init=0.05).fit(X, y)
+    clf = small(early_stopping=True, max_iter=50, n_iter_no_change=2, learning_rate_init=0.05).fit(
+        X, y
+    )
     assert clf.best_loss_ is None and len(clf.validation_scores_) == clf.n_iter_
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     with pytest.raises(ConfigError, match="early_stopping"):
         clf.partial_fit(X, y)
 
 
-def test_convergence_warning_when_max_iter_is_reached(digits: tuple[np.ndarray, np.ndarray]) -> None:
+def test_convergence_warning_when_max_iter_is_reached(
+    digits: tuple[np.ndarray, np.ndarray],
+) -> None:
     X, y = digits
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -192,12 +210,22 @@ def test_tol_stops_before_max_iter(digits: tuple[np.ndarray, np.ndarray]) -> Non
     assert clf.n_iter_ == 4  # epoch 1 sets the best loss; 3 epochs without improvement > 2
 
 
-@pytest.mark.parametrize("solver_params", [
-    {"solver": "sgd", "learning_rate": "constant"},
-    {"solver": "sgd", "learning_rate": "invscaling", "nesterovs_momentum": False, "learning_rate_init": 2.0},
-    {"solver": "sgd", "learning_rate": "adaptive", "momentum": 0.0},
-])
-def test_sgd_variants_learn(digits: tuple[np.ndarray, np.ndarray], solver_params: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "solver_params",
+    [
+        {"solver": "sgd", "learning_rate": "constant"},
+        {
+            "solver": "sgd",
+            "learning_rate": "invscaling",
+            "nesterovs_momentum": False,
+            "learning_rate_init": 2.0,
+        },
+        {"solver": "sgd", "learning_rate": "adaptive", "momentum": 0.0},
+    ],
+)
+def test_sgd_variants_learn(
+    digits: tuple[np.ndarray, np.ndarray], solver_params: dict[str, object]
+) -> None:
     X, y = digits
     clf = small(max_iter=40, **{"learning_rate_init": 0.1, **solver_params}).fit(X, y)
     assert clf.score(X, y) > 0.8
@@ -205,8 +233,14 @@ def test_sgd_variants_learn(digits: tuple[np.ndarray, np.ndarray], solver_params
 
 def test_lsuv_calibrates_on_the_first_batch(digits: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = digits
-    clf = small(hidden_layer_sizes=(32, 32), init="lsuv", max_iter=1, learning_rate_init=1e-12, alpha=0.0,
-                batch_size=100).fit(X, y)
+    clf = small(
+        hidden_layer_sizes=(32, 32),
+        init="lsuv",
+        max_iter=1,
+        learning_rate_init=1e-12,
+        alpha=0.0,
+        batch_size=100,
+    ).fit(X, y)
     rng = np.random.default_rng(np.random.SeedSequence(0).spawn(3)[1])
     batch = X[rng.permutation(300)[:100]]
     z = batch @ clf.coefs_[0].astype(np.float64)
@@ -217,24 +251,37 @@ def test_lsuv_calibrates_on_the_first_batch(digits: tuple[np.ndarray, np.ndarray
 
 def test_init_list_and_bias_init(digits: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = digits
-    clf = small(hidden_layer_sizes=(8,), init=["he_normal", "zeros"], bias_init=0.25, max_iter=1,
-                learning_rate_init=1e-12, alpha=0.0).fit(X, y)
+    clf = small(
+        hidden_layer_sizes=(8,),
+        init=["he_normal", "zeros"],
+        bias_init=0.25,
+        max_iter=1,
+        learning_rate_init=1e-12,
+        alpha=0.0,
+    ).fit(X, y)
     np.testing.assert_allclose(clf.intercepts_[0], 0.25, atol=1e-6)
     assert np.abs(clf.coefs_[1]).max() < 1e-6
-    sk = small(init="sklearn_default", activation="logistic", max_iter=1, learning_rate_init=1e-12).fit(X, y)
+    sk = small(
+        init="sklearn_default", activation="logistic", max_iter=1, learning_rate_init=1e-12
+    ).fit(X, y)
     assert np.abs(sk.intercepts_[0]).max() > 0  # sklearn_default draws biases
     with pytest.raises(ConfigError, match="one initializer per weight layer"):
         small(init=["he_normal"]).fit(X, y)
 
 
-@pytest.mark.parametrize(("params", "match"), [
-    ({"activation": "swish"}, "'activation' parameter of MLPClassifier must be"),
-    ({"hidden_layer_sizes": (4, 0)}, "hidden_layer_sizes"),
-    ({"learning_rate_init": 0.0}, "learning_rate_init"),
-    ({"dtype": "float16"}, "dtype"),
-    ({"init": "he_norml"}, "Did you mean 'he_normal'"),
-])
-def test_invalid_parameters(digits: tuple[np.ndarray, np.ndarray], params: dict[str, object], match: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"activation": "swish"}, "'activation' parameter of MLPClassifier must be"),
+        ({"hidden_layer_sizes": (4, 0)}, "hidden_layer_sizes"),
+        ({"learning_rate_init": 0.0}, "learning_rate_init"),
+        ({"dtype": "float16"}, "dtype"),
+        ({"init": "he_norml"}, "Did you mean 'he_normal'"),
+    ],
+)
+def test_invalid_parameters(
+    digits: tuple[np.ndarray, np.ndarray], params: dict[str, object], match: str
+) -> None:
     X, y = digits
     with pytest.raises(ConfigError, match=match):
         small(**params).fit(X, y)
@@ -248,7 +295,9 @@ def test_sparse_input_is_rejected(digits: tuple[np.ndarray, np.ndarray]) -> None
         small().fit(sparse.csr_matrix(X), y)
 
 
-def test_verbose_prints_the_loss(digits: tuple[np.ndarray, np.ndarray], capsys: pytest.CaptureFixture[str]) -> None:
+def test_verbose_prints_the_loss(
+    digits: tuple[np.ndarray, np.ndarray], capsys: pytest.CaptureFixture[str]
+) -> None:
     X, y = digits
     small(max_iter=2, verbose=True).fit(X, y)
     assert capsys.readouterr().out.count("loss = ") == 2
@@ -262,10 +311,19 @@ def test_regressor_partial_fit(regression: tuple[np.ndarray, np.ndarray]) -> Non
     assert reg.n_iter_ == 3 and reg.predict(X).shape == (120,) and np.isfinite(reg.loss_)
 
 
-def test_squared_loss_matches_scikit_learn_definition(regression: tuple[np.ndarray, np.ndarray]) -> None:
+def test_squared_loss_matches_scikit_learn_definition(
+    regression: tuple[np.ndarray, np.ndarray],
+) -> None:
     X, y = regression
-    reg = MLPRegressor((8,), max_iter=1, random_state=0, alpha=0.0, batch_size=120, learning_rate_init=1e-12,
-                       dtype="float64").fit(X, y)
+    reg = MLPRegressor(
+        (8,),
+        max_iter=1,
+        random_state=0,
+        alpha=0.0,
+        batch_size=120,
+        learning_rate_init=1e-12,
+        dtype="float64",
+    ).fit(X, y)
     # one batch, a step of ~0: the epoch loss is the half MSE of the (unchanged) initial network
     assert reg.loss_ == pytest.approx(0.5 * np.mean((reg.predict(X) - y) ** 2), rel=1e-6)
 
@@ -274,8 +332,11 @@ def test_a_network_too_large_for_the_machine_is_refused_before_allocating(
     digits: tuple[np.ndarray, np.ndarray],
 ) -> None:
     X, y = digits
-    with pytest.raises(ConfigError, match=r"hidden_layer_sizes=\(100000, 100000\) needs about "
-                       r"\d+\.\d GiB .*10,007,600,010 weights.*this machine has"):
+    with pytest.raises(
+        ConfigError,
+        match=r"hidden_layer_sizes=\(100000, 100000\) needs about "
+        r"\d+\.\d GiB .*10,007,600,010 weights.*this machine has",
+    ):
         small(hidden_layer_sizes=(100000, 100000)).fit(X, y)
 
 
@@ -284,4 +345,5 @@ def test_network_bytes_counts_weights_gradients_and_a_batch() -> None:
 
     n_params = 64 * 8 + 8 + 8 * 10 + 10
     assert network_bytes((64, 8, 10), 100, "float32") == 8 * n_params + 4 * (
-        4 * n_params + 3 * 100 * 18)
+        4 * n_params + 3 * 100 * 18
+    )

@@ -12,8 +12,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 
 from initstudy.exceptions import ConfigError, DivergenceWarning
-from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds, score_seeds
-from initstudy.mlp import _seeds
+from initstudy.mlp import MLPClassifier, MLPRegressor, _seeds, fit_seeds, score_seeds
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -31,13 +30,18 @@ def single(estimator: object, seed: int, X: np.ndarray, y: np.ndarray) -> object
         return clone(estimator).set_params(random_state=seed).fit(X, y)
 
 
-@pytest.mark.parametrize("params", [
-    {},
-    {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 2, "tol": 0.05},
-    {"early_stopping": True, "n_iter_no_change": 2, "learning_rate_init": 0.02},
-    {"init": "lsuv", "dtype": "float64", "alpha": 0.01},
-])
-def test_each_seed_equals_its_single_fit(digits: tuple[np.ndarray, np.ndarray], params: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 2, "tol": 0.05},
+        {"early_stopping": True, "n_iter_no_change": 2, "learning_rate_init": 0.02},
+        {"init": "lsuv", "dtype": "float64", "alpha": 0.01},
+    ],
+)
+def test_each_seed_equals_its_single_fit(
+    digits: tuple[np.ndarray, np.ndarray], params: dict[str, object]
+) -> None:
     X, y = digits
     estimator = MLPClassifier((16, 8), max_iter=15, **params)
     fits = fit_seeds(estimator, X, y, seeds=[0, 1, 7])
@@ -47,16 +51,24 @@ def test_each_seed_equals_its_single_fit(digits: tuple[np.ndarray, np.ndarray], 
     assert estimator.get_params()["random_state"] is None and not hasattr(estimator, "coefs_")
 
 
-def test_early_stopping_seeds_stop_at_different_epochs(digits: tuple[np.ndarray, np.ndarray]) -> None:
+def test_early_stopping_seeds_stop_at_different_epochs(
+    digits: tuple[np.ndarray, np.ndarray],
+) -> None:
     X, y = digits
-    estimator = MLPClassifier((16,), max_iter=60, early_stopping=True, n_iter_no_change=2, learning_rate_init=0.05)
+    estimator = MLPClassifier(
+        (16,), max_iter=60, early_stopping=True, n_iter_no_change=2, learning_rate_init=0.05
+    )
     fits = fit_seeds(estimator, X, y, seeds=range(5))
     assert len({f.n_iter_ for f in fits}) > 1
 
 
-def test_a_diverging_seed_leaves_the_others_alone(regression: tuple[np.ndarray, np.ndarray]) -> None:
+def test_a_diverging_seed_leaves_the_others_alone(
+    regression: tuple[np.ndarray, np.ndarray],
+) -> None:
     X, y = regression
-    estimator = MLPRegressor((16,), solver="sgd", learning_rate_init=0.05, init_scale=6.0, max_iter=10)
+    estimator = MLPRegressor(
+        (16,), solver="sgd", learning_rate_init=0.05, init_scale=6.0, max_iter=10
+    )
     seeds = list(range(8))
     with pytest.warns(DivergenceWarning, match=r"for random_state in \["):
         fits = fit_seeds(estimator, X, y, seeds=seeds)
@@ -77,8 +89,14 @@ def test_eval_set_and_callback(digits: tuple[np.ndarray, np.ndarray]) -> None:
         seen.append((epoch, scores.copy()))
         return epoch == 3
 
-    fits = fit_seeds(MLPClassifier((16,), max_iter=20), X[:200], y[:200], seeds=[0, 1],
-                     eval_set=(X[200:], y[200:]), epoch_callback=stop_after_three)
+    fits = fit_seeds(
+        MLPClassifier((16,), max_iter=20),
+        X[:200],
+        y[:200],
+        seeds=[0, 1],
+        eval_set=(X[200:], y[200:]),
+        epoch_callback=stop_after_three,
+    )
     assert [e for e, _ in seen] == [1, 2, 3] and seen[0][1].shape == (2,)
     for k, fitted in enumerate(fits):
         assert fitted.n_iter_ == 3 and len(fitted.eval_scores_) == 3
@@ -86,7 +104,9 @@ def test_eval_set_and_callback(digits: tuple[np.ndarray, np.ndarray]) -> None:
         assert seen[-1][1][k] == fitted.eval_scores_[-1]
 
 
-def test_chunks_give_the_same_result(digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chunks_give_the_same_result(
+    digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
     X, y = digits
     estimator = MLPClassifier((8,), max_iter=3, random_state=0)
     whole = fit_seeds(estimator, X, y, seeds=range(3))
@@ -96,10 +116,18 @@ def test_chunks_give_the_same_result(digits: tuple[np.ndarray, np.ndarray], monk
         assert_same_fit(a, b, X)
 
 
-@pytest.mark.parametrize(("idle", "cap", "limit", "expected"),
-                         [(True, None, 4, 2), (False, None, 4, 1), (True, 1, 4, 1), (True, None, 1, 1)])
-def test_seed_threads_follow_load_and_cap(digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch,
-                                          idle: bool, cap: int | None, limit: int, expected: int) -> None:
+@pytest.mark.parametrize(
+    ("idle", "cap", "limit", "expected"),
+    [(True, None, 4, 2), (False, None, 4, 1), (True, 1, 4, 1), (True, None, 1, 1)],
+)
+def test_seed_threads_follow_load_and_cap(
+    digits: tuple[np.ndarray, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+    idle: bool,
+    cap: int | None,
+    limit: int,
+    expected: int,
+) -> None:
     X, _ = digits
     monkeypatch.setattr(_seeds, "free_cores", lambda: 2 if idle else 1)
     monkeypatch.setattr(_seeds, "blas_threads", lambda: cap)
@@ -109,8 +137,9 @@ def test_seed_threads_follow_load_and_cap(digits: tuple[np.ndarray, np.ndarray],
     assert _seeds._seed_threads(MLPClassifier((2048, 2048)), X, 8) == 1  # BLAS threads instead
 
 
-def test_seed_threads_give_the_same_result(digits: tuple[np.ndarray, np.ndarray],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_seed_threads_give_the_same_result(
+    digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
     X, y = digits
     estimator = MLPClassifier((8,), max_iter=3, early_stopping=True)
     monkeypatch.setattr(_seeds, "_seed_threads", lambda *args: 1)
@@ -133,7 +162,6 @@ def test_invalid_calls(digits: tuple[np.ndarray, np.ndarray]) -> None:
         fit_seeds(object(), X, y, seeds=[0])  # type: ignore[arg-type]
 
 
-
 def test_concurrent_fits_in_threads_agree(digits: tuple[np.ndarray, np.ndarray]) -> None:
     """Optuna's n_jobs runs fits in threads: the shared BLAS limit must not break them."""
     from concurrent.futures import ThreadPoolExecutor
@@ -147,9 +175,10 @@ def test_concurrent_fits_in_threads_agree(digits: tuple[np.ndarray, np.ndarray])
         assert_same_fit(a, b, X)
 
 
-
 @pytest.mark.parametrize("classes", [2, 10])
-def test_score_seeds_equals_each_seeds_score(digits: tuple[np.ndarray, np.ndarray], classes: int) -> None:
+def test_score_seeds_equals_each_seeds_score(
+    digits: tuple[np.ndarray, np.ndarray], classes: int
+) -> None:
     X, y = digits
     y = np.array(["abcdefghij"[v % classes] for v in y])  # string labels
     fits = fit_seeds(MLPClassifier((8,), max_iter=5), X[:-60], y[:-60], seeds=[0, 1, 2])
@@ -157,15 +186,20 @@ def test_score_seeds_equals_each_seeds_score(digits: tuple[np.ndarray, np.ndarra
     assert score_seeds(fits, X[-60:], y[-60:]).tolist() == expected
 
 
-def test_score_seeds_gives_r2_and_nan_for_a_diverged_seed(regression: tuple[np.ndarray, np.ndarray]) -> None:
+def test_score_seeds_gives_r2_and_nan_for_a_diverged_seed(
+    regression: tuple[np.ndarray, np.ndarray],
+) -> None:
     X, y = regression
-    estimator = MLPRegressor((16,), solver="sgd", learning_rate_init=0.05, init_scale=6.0, max_iter=10)
+    estimator = MLPRegressor(
+        (16,), solver="sgd", learning_rate_init=0.05, init_scale=6.0, max_iter=10
+    )
     with pytest.warns(DivergenceWarning):
         fits = fit_seeds(estimator, X, y, seeds=range(8))
     scores = score_seeds(fits, X, y)
     assert [np.isnan(s) for s in scores] == [f.diverged_ for f in fits]
     assert [s for s, f in zip(scores, fits) if not f.diverged_] == [
-        f.score(X, y) for f in fits if not f.diverged_]
+        f.score(X, y) for f in fits if not f.diverged_
+    ]
 
 
 def test_score_seeds_checks_its_input(digits: tuple[np.ndarray, np.ndarray]) -> None:
@@ -186,8 +220,7 @@ def test_seed_threads_stop_at_the_next_batch_when_a_stop_is_asked(
 
     monkeypatch.setattr(_seeds, "_seed_threads", lambda *args: 2)
     X, y = load_digits(return_X_y=True)
-    net = MLPClassifier((32,), max_iter=100_000, tol=0.0, n_iter_no_change=100_000,
-                        batch_size=32)
+    net = MLPClassifier((32,), max_iter=100_000, tol=0.0, n_iter_no_change=100_000, batch_size=32)
     timer = threading.Timer(0.3, _signals.stop_requested.set)
     start = time.monotonic()
     timer.start()

@@ -47,13 +47,18 @@ def test_views_alias_the_flat_buffer() -> None:
     intercepts[0][0] += 2.0
     assert layout.n_params == (3 + 1) * 4 + (4 + 1) * 2
     assert flat[1].sum() == 8.0 and flat[0].sum() == 8.0
-    assert np.shares_memory(layout.blocks(flat)[0], flat) and layout.blocks(flat)[0][0, 3].sum() == 8.0
+    assert (
+        np.shares_memory(layout.blocks(flat)[0], flat) and layout.blocks(flat)[0][0, 3].sum() == 8.0
+    )
     row_coefs, row_bias = layout.unpack(flat[1])
     assert [c.shape for c in row_coefs] == [(3, 4), (4, 2)] and row_bias[0].shape == (4,)
 
 
 CASES = [(act, out) for act in sorted(ACTIVATIONS) for out in ("softmax",)] + [
-    ("tanh", "logistic"), ("relu", "identity"), ("gelu", "identity")]
+    ("tanh", "logistic"),
+    ("relu", "identity"),
+    ("gelu", "identity"),
+]
 
 
 @pytest.mark.parametrize(("activation", "out_activation"), CASES)
@@ -78,7 +83,9 @@ def test_backward_matches_finite_differences(activation: str, out_activation: st
         for sign in (1, -1):
             p = params.copy()
             p[:, j] += sign * h
-            shifted.append(StackedNet(layout, p, activation, out_activation, alpha=0.3).loss_grad(x, y))
+            shifted.append(
+                StackedNet(layout, p, activation, out_activation, alpha=0.3).loss_grad(x, y)
+            )
         numeric = (shifted[0] - shifted[1]) / (2 * h)
         np.testing.assert_allclose(analytic[:, j], numeric, rtol=1e-4, atol=1e-7)
 
@@ -103,10 +110,16 @@ def test_log_losses_match_scikit_learn(out_activation: str) -> None:
 
     rng = np.random.default_rng(2)
     layout = Layout((5, 4, 3 if out_activation == "softmax" else 1))
-    net = StackedNet(layout, rng.normal(size=(1, layout.n_params)), "tanh", out_activation, alpha=0.0)
+    net = StackedNet(
+        layout, rng.normal(size=(1, layout.n_params)), "tanh", out_activation, alpha=0.0
+    )
     x = rng.normal(size=(1, 40, 5))
     labels = rng.integers(0, 3 if out_activation == "softmax" else 2, size=40)
-    y = np.eye(3)[labels][np.newaxis] if out_activation == "softmax" else labels[np.newaxis, :, np.newaxis].astype(float)
+    y = (
+        np.eye(3)[labels][np.newaxis]
+        if out_activation == "softmax"
+        else labels[np.newaxis, :, np.newaxis].astype(float)
+    )
     loss = net.loss_grad(x, y)[0]
     out = net._buffers_for(40)[0][-1][0] * 40 + y[0]  # the buffer now holds (output - y) / n
     proba = out if out_activation == "softmax" else np.hstack([1 - out, out])

@@ -19,8 +19,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 def small(cls: type = MLPClassifier, **kwargs: object) -> object:
-    params = {"hidden_layer_sizes": (16,), "max_iter": 60, "learning_rate_init": 0.01,
-              "random_state": 0}
+    params = {
+        "hidden_layer_sizes": (16,),
+        "max_iter": 60,
+        "learning_rate_init": 0.01,
+        "random_state": 0,
+    }
     return cls(**{**params, **kwargs})
 
 
@@ -34,20 +38,24 @@ def iris_frame() -> tuple[pd.DataFrame, pd.Series]:
 def mixed() -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(0)
     n = 150
-    frame = pd.DataFrame({
-        "size": rng.normal(size=n),
-        "price": rng.normal(size=n) * 100.0 + 500.0,
-        "color": rng.choice(["red", "green", "blue"], n),
-    })
+    frame = pd.DataFrame(
+        {
+            "size": rng.normal(size=n),
+            "price": rng.normal(size=n) * 100.0 + 500.0,
+            "color": rng.choice(["red", "green", "blue"], n),
+        }
+    )
     y = ((frame["size"] + (frame["color"] == "red")) > 0.5).astype(int).to_numpy()
     return frame, y
 
 
 def column_transformer() -> ColumnTransformer:
-    return ColumnTransformer([
-        ("num", StandardScaler(), ["size", "price"]),
-        ("cat", OneHotEncoder(sparse_output=False), ["color"]),
-    ])
+    return ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["size", "price"]),
+            ("cat", OneHotEncoder(sparse_output=False), ["color"]),
+        ]
+    )
 
 
 def test_pipeline_fit_predict_score(iris_frame: tuple) -> None:
@@ -102,8 +110,13 @@ def test_upstream_set_output_pandas(mixed: tuple) -> None:
     pre = column_transformer().set_output(transform="pandas")
     pipe = Pipeline([("pre", pre), ("mlp", small())]).fit(X, y)
     names = list(pipe.named_steps["mlp"].feature_names_in_)
-    assert names == ["num__size", "num__price", "cat__color_blue", "cat__color_green",
-                     "cat__color_red"]
+    assert names == [
+        "num__size",
+        "num__price",
+        "cat__color_blue",
+        "cat__color_green",
+        "cat__color_red",
+    ]
     plain = Pipeline([("pre", column_transformer()), ("mlp", small())]).fit(X, y)
     np.testing.assert_array_equal(pipe.predict_proba(X), plain.predict_proba(X))
 

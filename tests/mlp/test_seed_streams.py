@@ -36,8 +36,7 @@ def test_the_early_stopping_split_is_the_third_stream() -> None:
 
 
 def _orders(clf: MLPClassifier, n: int) -> np.ndarray:
-    _, batches, _ = seed_streams(clf.random_state, clf.init_random_state,
-                                 clf.shuffle_random_state)
+    _, batches, _ = seed_streams(clf.random_state, clf.init_random_state, clf.shuffle_random_state)
     return batches.permutation(n)
 
 
@@ -53,8 +52,9 @@ def test_each_stream_is_the_one_that_seed_would_give(digits) -> None:
     X, y = digits
     mixed = net(random_state=5, init_random_state=1, shuffle_random_state=2).fit(X, y)
     weights_only = net(random_state=1, max_iter=1, learning_rate_init=1e-12, alpha=0.0)
-    start = net(random_state=5, init_random_state=1, max_iter=1, learning_rate_init=1e-12,
-                alpha=0.0)
+    start = net(
+        random_state=5, init_random_state=1, max_iter=1, learning_rate_init=1e-12, alpha=0.0
+    )
     np.testing.assert_array_equal(weights_only.fit(X, y).coefs_[0], start.fit(X, y).coefs_[0])
     same = net(random_state=2, init_random_state=1).fit(X, y)  # order of 2, weights of 1
     np.testing.assert_array_equal(mixed.coefs_[0], same.coefs_[0])
@@ -79,8 +79,9 @@ def test_fit_seeds_member_seeds_one_order_many_inits(digits) -> None:
     X, y = digits
     fits = fit_seeds(net(), X, y, seeds=[7, 8], init_seeds=[1, 2], shuffle_seeds=[0, 0])
     for fit, init in zip(fits, (1, 2)):
-        single = net(random_state=fit.random_state, init_random_state=init,
-                     shuffle_random_state=0).fit(X, y)
+        single = net(
+            random_state=fit.random_state, init_random_state=init, shuffle_random_state=0
+        ).fit(X, y)
         np.testing.assert_array_equal(fit.coefs_[0], single.coefs_[0])
     with pytest.raises(ValueError, match="one entry per seed"):
         fit_seeds(net(), X, y, seeds=[1, 2], init_seeds=[1])

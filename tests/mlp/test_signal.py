@@ -42,17 +42,31 @@ def test_reproduces_the_reference_deep_relu_results() -> None:
 def test_rows_columns_and_gradients(digits_all: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = digits_all
     frame = signal_propagation(MLPClassifier((32, 16), activation="tanh"), X, y, seeds=[0, 5])
-    assert list(frame.columns) == ["seed", "layer", "kind", "fan_in", "fan_out", "preact_mean", "preact_std",
-                                   "act_mean", "act_std", "grad_norm"]
+    assert list(frame.columns) == [
+        "seed",
+        "layer",
+        "kind",
+        "fan_in",
+        "fan_out",
+        "preact_mean",
+        "preact_std",
+        "act_mean",
+        "act_std",
+        "grad_norm",
+    ]
     assert frame["seed"].tolist() == [0, 0, 0, 5, 5, 5] and frame["layer"].tolist() == [1, 2, 3] * 2
     assert frame["kind"].tolist()[2] == "output" and frame["fan_out"].tolist()[:3] == [32, 16, 10]
-    assert (frame["grad_norm"] > 0).all() and np.isfinite(frame.drop(columns="kind").to_numpy(float)).all()
+    assert (frame["grad_norm"] > 0).all() and np.isfinite(
+        frame.drop(columns="kind").to_numpy(float)
+    ).all()
     assert frame.loc[0, "act_std"] != frame.loc[3, "act_std"]
 
 
 def test_matches_the_initial_weights_of_fit(digits_all: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = digits_all
-    net = MLPClassifier((8,), random_state=3, max_iter=1, learning_rate_init=1e-12, alpha=0.0, dtype="float64")
+    net = MLPClassifier(
+        (8,), random_state=3, max_iter=1, learning_rate_init=1e-12, alpha=0.0, dtype="float64"
+    )
     frame = signal_propagation(net, X, y, seeds=[3])
     with pytest.warns(Warning):
         fitted = net.fit(X, y)

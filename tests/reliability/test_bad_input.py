@@ -542,17 +542,21 @@ CLI_CASES = [
         DataError,
         "has no data rows",
     ),
+    # text and missing feature values are taken by preprocessing="auto" (issue 13); dates and
+    # a target with no values are still refused
     CliCase(
-        "csv-text-feature",
-        _data_file(_csv("a,b,target\n1,x,0\n2,y,1\n3,z,0\n"), "data.csv"),
+        "csv-date-feature",
+        _data_file(
+            _csv("a,b,target\n1,2024-01-02,0\n2,2024-01-03,1\n3,2024-01-04,0\n"), "data.csv"
+        ),
         DataError,
-        "Feature columns must be numeric; encode these first: ['b'].",
+        "Column 'b' holds dates",
     ),
     CliCase(
-        "csv-missing-values",
-        _data_file(_csv("a,b,target\n1,,0\n2,3,1\n3,4,0\n"), "data.csv"),
+        "csv-target-all-missing",
+        _data_file(_csv("a,b,target\n1,2,\n2,3,\n3,4,\n"), "data.csv"),
         DataError,
-        "has missing feature values (column: count): {'b': 1}",
+        "the target column 'target' has no values (all 3 rows missing)",
     ),
     CliCase(
         "csv-one-class",

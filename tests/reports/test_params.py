@@ -20,12 +20,17 @@ def test_scale_response_reads_classic_preset_names():
         params, dists = {"init": scheme}, {"init": init}
         if s is not None:
             params[f"init.{scheme}.init_scale"], dists[f"init.{scheme}.init_scale"] = s, scale
-        study.add_trial(
-            optuna.trial.create_trial(params=params, distributions=dists, value=score)
-        )
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=dists, value=score))
         rows += [
-            {"trial_number": number, "seed": seed, "fold": 0, "score": score, "diverged": False,
-             "n_iter": 3, "fit_seconds": 0.1}
+            {
+                "trial_number": number,
+                "seed": seed,
+                "fold": 0,
+                "score": score,
+                "diverged": False,
+                "n_iter": 3,
+                "fit_seconds": 0.1,
+            }
             for seed in (0, 1)
         ]
     runs = pd.DataFrame(rows)

@@ -15,8 +15,12 @@ from initstudy.reports._stop import _serving_a_request, stop_between_requests
 
 
 def _serve_one_request(app) -> None:
-    handler = SimpleHandler(io.BytesIO(), io.BytesIO(), sys.stderr,
-                            {"REQUEST_METHOD": "GET", "SERVER_PROTOCOL": "HTTP/1.0"})
+    handler = SimpleHandler(
+        io.BytesIO(),
+        io.BytesIO(),
+        sys.stderr,
+        {"REQUEST_METHOD": "GET", "SERVER_PROTOCOL": "HTTP/1.0"},
+    )
     handler.run(app)
 
 

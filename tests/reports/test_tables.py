@@ -212,7 +212,9 @@ def test_a_diverged_seed_enters_every_number():
     )
     table = scheme_table(data).set_index("scheme")
     assert table.loc["a", "mean"] == pytest.approx(0.9 * 5 / 6)
-    assert table.loc["a", "n_seeds"] == 6 and table.loc["a", "share_diverged"] == pytest.approx(1 / 6)
+    assert table.loc["a", "n_seeds"] == 6 and table.loc["a", "share_diverged"] == pytest.approx(
+        1 / 6
+    )
     row = compare_schemes(data).iloc[0]
     assert row["n_paired"] == 6 and row["mean_diff"] == pytest.approx((0.1 * 5 - 0.8) / 6)
 

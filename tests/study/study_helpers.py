@@ -18,8 +18,13 @@ SPACE = {
 def tiny_config(storage: str, **changes: Any) -> StudyConfig:
     """A study on iris that runs in well under a second a trial."""
     settings: dict[str, Any] = dict(
-        dataset="iris", space=SPACE, estimator={"hidden_layer_sizes": [8], "max_iter": 4},
-        seeds=3, n_trials=3, storage=storage, study_name="tiny",
+        dataset="iris",
+        space=SPACE,
+        estimator={"hidden_layer_sizes": [8], "max_iter": 4},
+        seeds=3,
+        n_trials=3,
+        storage=storage,
+        study_name="tiny",
     )
     settings.update(changes)
     return StudyConfig(**settings)

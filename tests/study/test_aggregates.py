@@ -54,8 +54,12 @@ def test_no_scores() -> None:
 
 @pytest.mark.parametrize(
     ("scoring", "task", "penalty"),
-    [(None, "classification", 0.0), ("balanced_accuracy", "classification", 0.0),
-     (None, "regression", -1.0), ("r2", "regression", -1.0)],
+    [
+        (None, "classification", 0.0),
+        ("balanced_accuracy", "classification", 0.0),
+        (None, "regression", -1.0),
+        ("r2", "regression", -1.0),
+    ],
 )
 def test_default_penalty(scoring: str | None, task: str, penalty: float) -> None:
     assert default_penalty(scoring, task) == penalty

@@ -41,7 +41,11 @@ preset = "classic"
 def test_defaults_are_the_default_study() -> None:
     config = StudyConfig()
     assert (config.dataset, config.space, config.n_seeds, config.n_trials) == (
-        "digits", "keras", 5, 30)
+        "digits",
+        "keras",
+        5,
+        30,
+    )
     assert config.storage == "sqlite:///initstudy.db" and config.study_name == "default"
     assert config.seed_list == [0, 1, 2, 3, 4]
 
@@ -72,29 +76,33 @@ def test_space_inline_and_relative_files(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [({"studdy": {}}, "Unknown config section 'studdy'. Did you mean 'study'"),
-     ({"study": {"n_trial": 3}}, r"Unknown key in \[study\] 'n_trial'. Did you mean 'n_trials'"),
-     ({"seeds": {"count": 3}}, r"Unknown key in \[seeds\]"),
-     ({"study": {"sampler": "tpee"}}, "Did you mean 'tpe'"),
-     ({"study": {"pruner": "hyperband"}}, "Unknown pruner"),
-     ({"study": {"n_trials": 0}}, "'n_trials' must be an integer >= 1"),
-     ({"study": {"jobs": "4"}}, "'jobs' must be an integer"),
-     ({"study": {"timeout": -1}}, "'timeout' must be a positive"),
-     ({"study": {"objectives": ["fit_seconds"]}}, "must start with 'score'"),
-     ({"study": {"objectives": ["score", "fit_seconds"], "pruner": "median"}},
-      "multi-objective"),
-     ({"evaluation": {"aggregate": "meen"}}, "Did you mean 'mean'"),
-     ({"evaluation": {"validation": 0}}, "folds must be >= 2"),
-     ({"estimator": {"hiden_layer_sizes": [3]}}, "Did you mean 'hidden_layer_sizes'"),
-     ({"estimator": {"random_state": 3}}, "seeds set it"),
-     ({"estimator": {"kind": "torch"}}, "Unknown estimator kind"),
-     ({"estimator": {"init_scale": -1.0}}, "'init_scale' parameter of MLPClassifier"),
-     ({"estimator": {"init_scale": float("nan")}}, "'init_scale' parameter"),
-     ({"estimator": {"hidden_layer_sizes": [8, 0]}}, "'hidden_layer_sizes' parameter"),
-     ({"estimator": {"kind": "sklearn_mlp", "alpha": -1.0}}, "'alpha' parameter"),
-     ({"seeds": {"n": 0}}, "'seeds'"),
-     ({"space": {"preset": "keras", "file": "x.toml"}}, "either only 'preset'"),
-     ({"study": 3}, r"\[study\] must be a table")],
+    [
+        ({"studdy": {}}, "Unknown config section 'studdy'. Did you mean 'study'"),
+        ({"study": {"n_trial": 3}}, r"Unknown key in \[study\] 'n_trial'. Did you mean 'n_trials'"),
+        ({"seeds": {"count": 3}}, r"Unknown key in \[seeds\]"),
+        ({"study": {"sampler": "tpee"}}, "Did you mean 'tpe'"),
+        ({"study": {"pruner": "hyperband"}}, "Unknown pruner"),
+        ({"study": {"n_trials": 0}}, "'n_trials' must be an integer >= 1"),
+        ({"study": {"jobs": "4"}}, "'jobs' must be an integer"),
+        ({"study": {"timeout": -1}}, "'timeout' must be a positive"),
+        ({"study": {"objectives": ["fit_seconds"]}}, "must start with 'score'"),
+        (
+            {"study": {"objectives": ["score", "fit_seconds"], "pruner": "median"}},
+            "multi-objective",
+        ),
+        ({"evaluation": {"aggregate": "meen"}}, "Did you mean 'mean'"),
+        ({"evaluation": {"validation": 0}}, "folds must be >= 2"),
+        ({"estimator": {"hiden_layer_sizes": [3]}}, "Did you mean 'hidden_layer_sizes'"),
+        ({"estimator": {"random_state": 3}}, "seeds set it"),
+        ({"estimator": {"kind": "torch"}}, "Unknown estimator kind"),
+        ({"estimator": {"init_scale": -1.0}}, "'init_scale' parameter of MLPClassifier"),
+        ({"estimator": {"init_scale": float("nan")}}, "'init_scale' parameter"),
+        ({"estimator": {"hidden_layer_sizes": [8, 0]}}, "'hidden_layer_sizes' parameter"),
+        ({"estimator": {"kind": "sklearn_mlp", "alpha": -1.0}}, "'alpha' parameter"),
+        ({"seeds": {"n": 0}}, "'seeds'"),
+        ({"space": {"preset": "keras", "file": "x.toml"}}, "either only 'preset'"),
+        ({"study": 3}, r"\[study\] must be a table"),
+    ],
 )
 def test_bad_configs(data: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -111,8 +119,9 @@ def test_bad_toml_files(tmp_path: Path) -> None:
 
 
 def test_python_objects_are_accepted_but_not_portable() -> None:
-    config = StudyConfig(sampler=optuna.samplers.RandomSampler(seed=1),
-                         pruner=optuna.pruners.NopPruner())
+    config = StudyConfig(
+        sampler=optuna.samplers.RandomSampler(seed=1), pruner=optuna.pruners.NopPruner()
+    )
     assert not config.portable
     assert "RandomSampler" in config.to_dict()["study"]["sampler"]
     assert StudyConfig().portable

@@ -80,8 +80,9 @@ def test_fingerprint_is_sensitive_to_any_change():
     # the container and the column names do not matter, only the data
     frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(4)])
     assert Dataset.from_arrays(frame, pd.Series(y)).fingerprint == base.fingerprint
-    assert Dataset.from_arrays(X.astype(np.float32).astype(np.float64), y).fingerprint == dataset_fingerprint(
-        X.astype(np.float32), y, "classification")
+    assert Dataset.from_arrays(
+        X.astype(np.float32).astype(np.float64), y
+    ).fingerprint == dataset_fingerprint(X.astype(np.float32), y, "classification")
 
 
 def test_dataset_is_frozen():
@@ -118,7 +119,10 @@ def test_files(tmp_path, frame, suffix):
 def test_csv_and_parquet_of_the_same_data_share_a_fingerprint(tmp_path, frame):
     frame.to_csv(tmp_path / "d.csv", index=False)
     frame.to_parquet(tmp_path / "d.parquet")
-    assert load_dataset(tmp_path / "d.csv").fingerprint == load_dataset(tmp_path / "d.parquet").fingerprint
+    assert (
+        load_dataset(tmp_path / "d.csv").fingerprint
+        == load_dataset(tmp_path / "d.parquet").fingerprint
+    )
 
 
 def test_target_option_and_task_detection(tmp_path, frame):
@@ -168,25 +172,50 @@ FILE_ERRORS = [
     ("empty.csv", "", {}, ["is empty"]),
     ("header.csv", "a,b,target\n", {}, ["no data rows", "target"]),
     ("notarget.csv", "a,b\n1,2\n3,4\n", {}, ["no column 'target'", "--target", "['a', 'b']"]),
-    ("wrongtarget.csv", "a,b,label\n1,2,0\n3,4,1\n", {"target": "lable"}, ["'lable'", "Did you mean 'label'", "Valid: a, b, label"]),
+    (
+        "wrongtarget.csv",
+        "a,b,label\n1,2,0\n3,4,1\n",
+        {"target": "lable"},
+        ["'lable'", "Did you mean 'label'", "Valid: a, b, label"],
+    ),
     ("onlytarget.csv", "target\n0\n1\n", {}, ["no feature columns"]),
-    ("alltarget.csv", "a,b,target\n1,2,\n2,3,\n", {}, ["target column 'target' has no values",
-                                                       "all 2 rows missing"]),
-    ("oneclassleft.csv", "a,target\n1,0\n2,\n3,0\n", {},
-     ["at least 2 classes", "after dropping 1 row(s) with a missing target"]),
+    (
+        "alltarget.csv",
+        "a,b,target\n1,2,\n2,3,\n",
+        {},
+        ["target column 'target' has no values", "all 2 rows missing"],
+    ),
+    (
+        "oneclassleft.csv",
+        "a,target\n1,0\n2,\n3,0\n",
+        {},
+        ["at least 2 classes", "after dropping 1 row(s) with a missing target"],
+    ),
     ("dates.csv", "a,day,target\n1,2024-01-02,0\n2,2024-01-03,1\n", {}, ["'day' holds dates"]),
     ("empty.csv", "a,b,target\n1,,0\n2,,1\n", {}, ["'b' has no values"]),
     ("oneclass.csv", "a,target\n1,0\n2,0\n", {}, ["at least 2 classes"]),
     ("onerow.csv", "a,target\n1,0\n", {}, ["at least 2 samples"]),
-    ("corrupt.parquet", b"PAR1 this is not parquet at all", {}, ["Cannot read dataset file", "Parquet"]),
+    (
+        "corrupt.parquet",
+        b"PAR1 this is not parquet at all",
+        {},
+        ["Cannot read dataset file", "Parquet"],
+    ),
     ("text.parquet", "a,b\n1,2\n", {}, ["Cannot read dataset file", "Parquet"]),
     ("binary.csv", b"\xff\xfe\x00\x01\x02garbage\n\x00\x00", {}, ["dataset file"]),
     ("data.xlsx", "x", {}, ["Cannot tell the format", ".csv", ".parquet"]),
-    ("ragged.csv", 'a,b,target\n1,2,0\n1,2,3,4,5\n"unclosed\n', {}, ["Cannot read dataset file", "CSV"]),
+    (
+        "ragged.csv",
+        'a,b,target\n1,2,0\n1,2,3,4,5\n"unclosed\n',
+        {},
+        ["Cannot read dataset file", "CSV"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "content", "kwargs", "words"), FILE_ERRORS, ids=[e[0] for e in FILE_ERRORS])
+@pytest.mark.parametrize(
+    ("name", "content", "kwargs", "words"), FILE_ERRORS, ids=[e[0] for e in FILE_ERRORS]
+)
 def test_file_errors(tmp_path, name, content, kwargs, words):
     path = tmp_path / name if content is None else _write(tmp_path, name, content)
     with pytest.raises(DataError) as info:
@@ -211,7 +240,16 @@ def test_a_folder_is_not_a_file(tmp_path):
 @pytest.mark.parametrize(
     ("spec", "kwargs", "words"),
     [
-        ("digitz", {}, ["Unknown dataset 'digitz'", "Did you mean 'digits'", "breast_cancer, classification", "existing path"]),
+        (
+            "digitz",
+            {},
+            [
+                "Unknown dataset 'digitz'",
+                "Did you mean 'digits'",
+                "breast_cancer, classification",
+                "existing path",
+            ],
+        ),
         ("digits", {"target": "y"}, ["target applies only to files"]),
         ("diabetes", {"task": "classification"}, ["regression task"]),
         ("iris", {"n_features": 3}, ["n_features applies only"]),

@@ -16,11 +16,25 @@ def test_crossed_design_and_shares_sum_to_one():
     net = MLPClassifier((4,), max_iter=5, learning_rate_init=0.01)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        scores = crossed_scores(net, X, y, task="classification", init_seeds=range(2),
-                                order_seeds=range(2), split_seeds=range(2))
-        table, seconds = decompose_estimator(net, X, y, task="classification", n_boot=20,
-                                             init_seeds=range(2), order_seeds=range(2),
-                                             split_seeds=range(2))
+        scores = crossed_scores(
+            net,
+            X,
+            y,
+            task="classification",
+            init_seeds=range(2),
+            order_seeds=range(2),
+            split_seeds=range(2),
+        )
+        table, seconds = decompose_estimator(
+            net,
+            X,
+            y,
+            task="classification",
+            n_boot=20,
+            init_seeds=range(2),
+            order_seeds=range(2),
+            split_seeds=range(2),
+        )
     assert len(scores) == 8 and scores["score"].notna().all()
     assert table["share"].sum() == pytest.approx(1.0)
     assert seconds > 0

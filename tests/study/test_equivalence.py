@@ -14,23 +14,40 @@ from initstudy.study._equivalence import find_families
 _SCALE = {"low": 0.1, "high": 10.0, "log": True}
 
 
-def _families(schemes: list[str], hidden: list[int], n_features: int = 8,
-              n_outputs: int = 3, scale: Any = _SCALE) -> Any:
+def _families(
+    schemes: list[str],
+    hidden: list[int],
+    n_features: int = 8,
+    n_outputs: int = 3,
+    scale: Any = _SCALE,
+) -> Any:
     space = get_space({"params": {"init": schemes, "init_scale": scale}})
     return find_families(space, {"hidden_layer_sizes": hidden}, n_features, n_outputs)
 
 
 def test_he_and_lecun_families_are_merged() -> None:
-    families = _families(["lecun_uniform", "he_uniform", "lecun_normal", "he_normal",
-                          "variance_scaling", "orthogonal"], [16, 16])
-    assert families.aliases == {"lecun_uniform": ["he_uniform"],
-                                "lecun_normal": ["he_normal", "variance_scaling"]}
+    families = _families(
+        [
+            "lecun_uniform",
+            "he_uniform",
+            "lecun_normal",
+            "he_normal",
+            "variance_scaling",
+            "orthogonal",
+        ],
+        [16, 16],
+    )
+    assert families.aliases == {
+        "lecun_uniform": ["he_uniform"],
+        "lecun_normal": ["he_normal", "variance_scaling"],
+    }
     assert families.searched == ["lecun_uniform", "lecun_normal", "orthogonal"]
 
 
 def test_glorot_equals_lecun_only_on_square_layers() -> None:
     assert _families(["glorot_uniform", "lecun_uniform"], [8, 8], 8, 8).aliases == {
-        "glorot_uniform": ["lecun_uniform"]}
+        "glorot_uniform": ["lecun_uniform"]
+    }
     assert _families(["glorot_uniform", "lecun_uniform"], [16, 16]).aliases == {}
 
 

@@ -88,7 +88,13 @@ def test_pipeline_random_state_is_set() -> None:
 def test_kfold_gives_a_record_per_seed_and_fold(iris: tuple[np.ndarray, np.ndarray]) -> None:
     result = evaluate(_mlp(), *iris, seeds=2, validation=3)
     assert [(r.seed, r.fold) for r in result.records] == [
-        (0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+        (0, 0),
+        (0, 1),
+        (0, 2),
+        (1, 0),
+        (1, 1),
+        (1, 2),
+    ]
     expected = [np.mean([r.score for r in result.records if r.seed == s]) for s in (0, 1)]
     np.testing.assert_allclose(result.seed_scores(), expected)
 
@@ -193,14 +199,17 @@ def test_epoch_callback_stops_training(iris: tuple[np.ndarray, np.ndarray]) -> N
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"seeds": 0}, "'seeds'"), ({"seeds": [1, 1]}, "'seeds'"),
-     ({"seeds": 2, "validation": 1}, "folds must be >= 2"),
-     ({"seeds": 2, "validation": 1.5}, r"fraction must be in \(0, 1\)"),
-     ({"seeds": 2, "validation": "loo"}, "'validation' setting"),
-     ({"seeds": 2, "scoring": "acuracy"}, "Did you mean 'accuracy'"),
-     ({"seeds": 2, "aggregate": "max"}, "Unknown aggregate"),
-     ({"seeds": 2, "preprocessing": "minmax"}, "'preprocessing'"),
-     ({"seeds": 2, "seed_batch": 0}, "'seed_batch'")],
+    [
+        ({"seeds": 0}, "'seeds'"),
+        ({"seeds": [1, 1]}, "'seeds'"),
+        ({"seeds": 2, "validation": 1}, "folds must be >= 2"),
+        ({"seeds": 2, "validation": 1.5}, r"fraction must be in \(0, 1\)"),
+        ({"seeds": 2, "validation": "loo"}, "'validation' setting"),
+        ({"seeds": 2, "scoring": "acuracy"}, "Did you mean 'accuracy'"),
+        ({"seeds": 2, "aggregate": "max"}, "Unknown aggregate"),
+        ({"seeds": 2, "preprocessing": "minmax"}, "'preprocessing'"),
+        ({"seeds": 2, "seed_batch": 0}, "'seed_batch'"),
+    ],
 )
 def test_bad_arguments(iris: tuple[np.ndarray, np.ndarray], kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -222,12 +231,14 @@ def _with_nan(X: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("make", "message"),
-    [(lambda X, y: (_with_nan(X), y), "X contains 1 NaN or infinite values"),
-     (lambda X, y: (np.empty((0, 4)), []), "X needs at least 2 samples"),
-     (lambda X, y: (X, y[:-1]), "X and y must have the same length"),
-     (lambda X, y: (X.reshape(150, 2, 2), y), "X must be 2-D"),
-     (lambda X, y: (X[:, 0], y), "X must be 2-D"),
-     (lambda X, y: (X, np.c_[y, y]), "y must be 1-D")],
+    [
+        (lambda X, y: (_with_nan(X), y), "X contains 1 NaN or infinite values"),
+        (lambda X, y: (np.empty((0, 4)), []), "X needs at least 2 samples"),
+        (lambda X, y: (X, y[:-1]), "X and y must have the same length"),
+        (lambda X, y: (X.reshape(150, 2, 2), y), "X must be 2-D"),
+        (lambda X, y: (X[:, 0], y), "X must be 2-D"),
+        (lambda X, y: (X, np.c_[y, y]), "y must be 1-D"),
+    ],
 )
 def test_bad_data_is_a_data_error_before_training(
     iris: tuple[np.ndarray, np.ndarray], make: Any, message: str

@@ -41,7 +41,9 @@ def _signal_inside_weakref_callback() -> None:
         time.sleep(0.002)
 
 
-def test_an_interrupt_swallowed_by_a_callback_is_raised_again(capfd: pytest.CaptureFixture[str]) -> None:
+def test_an_interrupt_swallowed_by_a_callback_is_raised_again(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     with pytest.raises(Interrupted) as caught, interrupts_raise():
         _signal_inside_weakref_callback()
     assert caught.value.signum == signal.SIGTERM
@@ -115,8 +117,9 @@ def test_only_calls_into_the_storage_stack_are_deferred() -> None:
     assert _in_deferring_call(_frame_of("initstudy.storage._records"))
     frames: list[FrameType] = []
     study = optuna.create_study()
-    study.optimize(lambda trial: frames.append(_frame_of("initstudy.mlp._engine")) or 0.0,
-                   n_trials=1)
+    study.optimize(
+        lambda trial: frames.append(_frame_of("initstudy.mlp._engine")) or 0.0, n_trials=1
+    )
     assert not _in_deferring_call(frames[0])  # training under study.optimize: interrupted now
 
 

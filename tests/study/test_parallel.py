@@ -14,12 +14,11 @@ import optuna
 import pytest
 import sqlalchemy as sa
 from optuna.trial import TrialState
+from study_helpers import SPACE, tiny_config
 
 from initstudy.searchspaces import get_space
 from initstudy.storage import load_seed_runs
 from initstudy.study import Objective, evaluate, load_dataset, run_study
-
-from study_helpers import SPACE, tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -102,9 +101,12 @@ def _running_trial_with_rows(url: str) -> bool:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(sa.text(
-                "SELECT count(*) FROM trials t JOIN initstudy_seed_runs r "
-                "ON r.trial_number = t.number WHERE t.state = 'RUNNING'")).scalar_one()
+            rows = connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM trials t JOIN initstudy_seed_runs r "
+                    "ON r.trial_number = t.number WHERE t.state = 'RUNNING'"
+                )
+            ).scalar_one()
     except sa.exc.OperationalError:
         return False
     finally:
@@ -119,8 +121,7 @@ def test_sigkilled_run_loses_no_seed_row_and_the_rerun_finishes(tmp_path: Path) 
     command = [sys.executable, "-m", "initstudy.cli", "run", str(path), "--quiet"]
     log = tmp_path / "stderr.txt"
     with log.open("w") as stderr:
-        process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                   stderr=stderr)
+        process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + 120
     while not _running_trial_with_rows(url) and time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()

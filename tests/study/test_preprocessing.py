@@ -28,14 +28,16 @@ def penguins_like(n: int = 80) -> pd.DataFrame:
     """A small Palmer-penguins-like table: numbers, text, a boolean, missing cells."""
     rng = np.random.default_rng(0)
     species = rng.choice(["Adelie", "Gentoo", "Chinstrap"], n)
-    frame = pd.DataFrame({
-        "bill_mm": rng.normal(40, 5, n) + (species == "Gentoo") * 8,
-        "mass_g": rng.normal(4000, 300, n),
-        "island": rng.choice(["Biscoe", "Dream", "Torgersen"], n),
-        "sex": rng.choice(["male", "female"], n),
-        "tagged": rng.choice(["True", "False"], n),
-        "species": species,
-    })
+    frame = pd.DataFrame(
+        {
+            "bill_mm": rng.normal(40, 5, n) + (species == "Gentoo") * 8,
+            "mass_g": rng.normal(4000, 300, n),
+            "island": rng.choice(["Biscoe", "Dream", "Torgersen"], n),
+            "sex": rng.choice(["male", "female"], n),
+            "tagged": rng.choice(["True", "False"], n),
+            "species": species,
+        }
+    )
     frame.loc[[1, 5], "bill_mm"] = np.nan
     frame.loc[[2, 9], "island"] = np.nan
     frame.loc[3, "tagged"] = np.nan
@@ -71,8 +73,9 @@ def test_each_fold_is_imputed_and_encoded_from_its_training_part_only(table: Pat
     data = load_dataset(table, target="species")
     X = data.X.copy()
     X.loc[X.index[-1], "island"] = "Atlantis"  # a category the training part may never see
-    folds = prepare_folds(X, data.y, task="classification", validation=4,
-                          split_seed=0, preprocessing="auto")
+    folds = prepare_folds(
+        X, data.y, task="classification", validation=4, split_seed=0, preprocessing="auto"
+    )
     for fold in folds:
         assert fold.X_train.dtype == np.float64 and np.isfinite(fold.X_train).all()
         assert np.isfinite(fold.X_val).all() and fold.X_train.shape[1] == fold.X_val.shape[1]
@@ -87,38 +90,62 @@ def test_each_fold_is_imputed_and_encoded_from_its_training_part_only(table: Pat
 def test_unseen_category_in_validation_encodes_as_zeros() -> None:
     X = pd.DataFrame({"a": np.arange(8.0), "city": ["x", "y"] * 3 + ["z", "z"]})
     y = np.array([0, 1] * 4)
-    folds = prepare_folds(X, y, task="classification",
-                          validation=PredefinedSplit([-1] * 6 + [0, 0]), split_seed=0,
-                          preprocessing="auto")
+    folds = prepare_folds(
+        X,
+        y,
+        task="classification",
+        validation=PredefinedSplit([-1] * 6 + [0, 0]),
+        split_seed=0,
+        preprocessing="auto",
+    )
     np.testing.assert_array_equal(folds[0].X_val[:, 1:], 0.0)  # "z": both one-hot columns 0
 
 
 def test_auto_on_complete_numbers_is_exactly_standard(tmp_path: Path) -> None:
     X, y = np.random.default_rng(1).normal(size=(40, 3)), np.array([0, 1] * 20)
-    a = prepare_folds(X, y, task="classification", validation="holdout", split_seed=0,
-                      preprocessing="auto")
-    b = prepare_folds(X, y, task="classification", validation="holdout", split_seed=0,
-                      preprocessing="standard")
+    a = prepare_folds(
+        X, y, task="classification", validation="holdout", split_seed=0, preprocessing="auto"
+    )
+    b = prepare_folds(
+        X, y, task="classification", validation="holdout", split_seed=0, preprocessing="standard"
+    )
     np.testing.assert_array_equal(a[0].X_train, b[0].X_train)
     assert effective_preprocessing("auto", load_dataset("iris").columns) == "standard"
 
 
-def test_standard_on_a_table_is_refused_before_anything_is_stored(table: Path,
-                                                                  tmp_path: Path) -> None:
+def test_standard_on_a_table_is_refused_before_anything_is_stored(
+    table: Path, tmp_path: Path
+) -> None:
     db = tmp_path / "s.db"
-    config = StudyConfig(dataset=str(table), target="species", storage=f"sqlite:///{db}",
-                         n_trials=1, seeds=1, preprocessing="standard")
-    with pytest.raises(DataError, match=r"non-numeric columns \['island', 'sex', 'tagged'\].*"
-                       r"preprocessing='auto'"):
+    config = StudyConfig(
+        dataset=str(table),
+        target="species",
+        storage=f"sqlite:///{db}",
+        n_trials=1,
+        seeds=1,
+        preprocessing="standard",
+    )
+    with pytest.raises(
+        DataError,
+        match=r"non-numeric columns \['island', 'sex', 'tagged'\].*"
+        r"preprocessing='auto'",
+    ):
         run_study(config, progress=False)
     assert not db.exists()
 
 
-def test_a_study_on_a_table_runs_and_its_key_names_the_preprocessing(table: Path,
-                                                                    tmp_path: Path) -> None:
+def test_a_study_on_a_table_runs_and_its_key_names_the_preprocessing(
+    table: Path, tmp_path: Path
+) -> None:
     db = tmp_path / "s.db"
-    config = StudyConfig(dataset=str(table), target="species", storage=f"sqlite:///{db}",
-                         n_trials=1, seeds=2, estimator={"max_iter": 5})
+    config = StudyConfig(
+        dataset=str(table),
+        target="species",
+        storage=f"sqlite:///{db}",
+        n_trials=1,
+        seeds=2,
+        estimator={"max_iter": 5},
+    )
     study = run_study(config, progress=False)
     assert study.trials[0].state.name == "COMPLETE"
     with sqlite3.connect(db) as connection:

@@ -6,6 +6,7 @@ import io
 import sys
 
 import pytest
+from study_helpers import tiny_config
 
 from initstudy.study import run_study
 from initstudy.study._progress import (
@@ -14,8 +15,6 @@ from initstudy.study._progress import (
     TqdmProgress,
     make_progress,
 )
-
-from study_helpers import tiny_config
 
 
 class _Terminal(io.StringIO):

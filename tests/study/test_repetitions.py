@@ -18,8 +18,15 @@ SPACE = {"name": "one", "params": {"init": ["he_normal"]}}
 
 
 def _config(tmp_path: Path, **kwargs: object) -> StudyConfig:
-    return StudyConfig(dataset="iris", storage=f"sqlite:///{tmp_path / 's.db'}", n_trials=1,
-                       seeds=3, space=SPACE, estimator={"max_iter": 5}, **kwargs)
+    return StudyConfig(
+        dataset="iris",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        n_trials=1,
+        seeds=3,
+        space=SPACE,
+        estimator={"max_iter": 5},
+        **kwargs,
+    )
 
 
 def test_vary_init_gives_every_seed_the_same_batch_order(tmp_path: Path) -> None:
@@ -28,14 +35,14 @@ def test_vary_init_gives_every_seed_the_same_batch_order(tmp_path: Path) -> None
     estimator = objective.build({"init": "he_normal"})
     orders, weights = [], []
     for seed in (0, 1):
-        w, b, _ = seed_streams(seed, estimator.init_random_state,
-                               estimator.shuffle_random_state)
+        w, b, _ = seed_streams(seed, estimator.init_random_state, estimator.shuffle_random_state)
         orders.append(b.permutation(100))
         weights.append(w.random())
     np.testing.assert_array_equal(orders[0], orders[1])  # identical batch orders
     assert weights[0] != weights[1]  # different initial weights
-    default = Objective(_config(tmp_path), load_dataset("iris"), get_space(SPACE),
-                        config.storage).build({"init": "he_normal"})
+    default = Objective(
+        _config(tmp_path), load_dataset("iris"), get_space(SPACE), config.storage
+    ).build({"init": "he_normal"})
     assert default.shuffle_random_state is None  # today's behaviour: order from the seed
 
 
@@ -68,6 +75,8 @@ def test_repetition_seeds_and_their_words() -> None:
     reps = repetition_seeds([3, 4], ["init", "order", "split"], split_seed=1)
     assert [(r.init, r.order, r.split) for r in reps] == [(3, None, 4), (4, None, 5)]
     assert uncertainty_sources(["init"]) == (
-        "initialization only (data order and validation split fixed)")
+        "initialization only (data order and validation split fixed)"
+    )
     assert uncertainty_sources(["init", "order"]) == (
-        "initialization and data order (one fixed validation split)")
+        "initialization and data order (one fixed validation split)"
+    )

@@ -10,18 +10,18 @@ from typing import Any
 import numpy as np
 import optuna
 import pytest
+from study_helpers import tiny_config
 
 from initstudy.exceptions import ConfigError, StorageError, StudyConflictError
 from initstudy.storage import load_seed_runs
 from initstudy.study import (
     EvaluationFailedError,
     Interrupted,
+    _evaluate,
     run_study,
     run_worker,
 )
-from initstudy.study import _evaluate
 from initstudy.study._progress import NullProgress
-from study_helpers import tiny_config
 
 
 def _complete(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -127,7 +127,12 @@ def test_interrupt_keeps_finished_seeds_and_resume_reuses_them(
         run_study(config, progress=_InterruptAfter(5))  # trial 1 stops after 2 of 3 seeds
     runs = load_seed_runs(sqlite_url, "tiny")
     assert sorted(zip(runs["trial_number"], runs["seed"])) == [
-        (0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
+        (0, 0),
+        (0, 1),
+        (0, 2),
+        (1, 0),
+        (1, 1),
+    ]
     fits = _CountingFits(monkeypatch)
     study = run_study(config)
     assert len(_complete(study)) == 3
@@ -316,8 +321,13 @@ def test_a_network_too_large_for_memory_is_refused_at_launch(tmp_path) -> None:
     from initstudy.study import StudyConfig, run_study
 
     url = f"sqlite:///{tmp_path / 'big.db'}"
-    config = StudyConfig(dataset="iris", storage=url, n_trials=1, seeds=1,
-                         estimator={"hidden_layer_sizes": [100000, 100000]})
+    config = StudyConfig(
+        dataset="iris",
+        storage=url,
+        n_trials=1,
+        seeds=1,
+        estimator={"hidden_layer_sizes": [100000, 100000]},
+    )
     with pytest.raises(ConfigError, match=r"needs about \d+\.\d GiB.*Use smaller layers"):
         run_study(config, progress=False)
     assert not (tmp_path / "big.db").exists()

@@ -24,8 +24,12 @@ from initstudy.storage import load_seed_runs
 from initstudy.study import InitSearchCV
 
 #: A two-scheme space, small enough for many fits.
-SPACE = {"params": {"init": ["he_normal", "glorot_uniform"],
-                    "init_scale": {"low": 0.5, "high": 2.0, "log": True}}}
+SPACE = {
+    "params": {
+        "init": ["he_normal", "glorot_uniform"],
+        "init_scale": {"low": 0.5, "high": 2.0, "log": True},
+    }
+}
 
 
 def small_mlp(cls: type = MLPClassifier, **kwargs: object) -> object:
@@ -57,20 +61,24 @@ def mixed() -> tuple[pd.DataFrame, np.ndarray]:
     """A mixed-type table: two numeric columns on different scales and a category."""
     rng = np.random.default_rng(0)
     n = 120
-    frame = pd.DataFrame({
-        "size": rng.normal(size=n),
-        "price": rng.normal(size=n) * 100.0 + 500.0,
-        "color": rng.choice(["red", "green", "blue"], n),
-    })
+    frame = pd.DataFrame(
+        {
+            "size": rng.normal(size=n),
+            "price": rng.normal(size=n) * 100.0 + 500.0,
+            "color": rng.choice(["red", "green", "blue"], n),
+        }
+    )
     y = ((frame["size"] + (frame["color"] == "red")) > 0.5).astype(int).to_numpy()
     return frame, y
 
 
 def mixed_pipeline(**mlp: object) -> Pipeline:
-    columns = ColumnTransformer([
-        ("num", StandardScaler(), ["size", "price"]),
-        ("cat", OneHotEncoder(), ["color"]),
-    ])
+    columns = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["size", "price"]),
+            ("cat", OneHotEncoder(), ["color"]),
+        ]
+    )
     return Pipeline([("pre", columns), ("mlp", small_mlp(**mlp))])
 
 
@@ -78,12 +86,15 @@ def mixed_pipeline(**mlp: object) -> Pipeline:
 # error_score="raise", as scikit-learn checks its own GridSearchCV: the checks expect the inner
 # estimator's input errors to come out of fit.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks([
-    small_search(small_mlp(), error_score="raise"),
-    small_search(small_mlp(MLPRegressor), error_score="raise"),
-    small_search(Pipeline([("scale", StandardScaler()), ("mlp", small_mlp())]),
-                 error_score="raise"),
-])
+@parametrize_with_checks(
+    [
+        small_search(small_mlp(), error_score="raise"),
+        small_search(small_mlp(MLPRegressor), error_score="raise"),
+        small_search(
+            Pipeline([("scale", StandardScaler()), ("mlp", small_mlp())]), error_score="raise"
+        ),
+    ]
+)
 def test_sklearn_estimator_checks(estimator: InitSearchCV, check: object) -> None:
     check(estimator)
 
@@ -116,10 +127,24 @@ def test_cv_results_frame(stored: tuple) -> None:
     search, _ = stored
     frame = pd.DataFrame(search.cv_results_)
     assert len(frame) == 3
-    for key in ("params", "param_mlp__init", "param_mlp__init_scale", "mean_test_score",
-                "std_test_score", "rank_test_score", "split0_test_score", "split2_test_score",
-                "seed0_test_score", "seed2_test_score", "ci_low_test_score", "ci_high_test_score",
-                "mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"):
+    for key in (
+        "params",
+        "param_mlp__init",
+        "param_mlp__init_scale",
+        "mean_test_score",
+        "std_test_score",
+        "rank_test_score",
+        "split0_test_score",
+        "split2_test_score",
+        "seed0_test_score",
+        "seed2_test_score",
+        "ci_low_test_score",
+        "ci_high_test_score",
+        "mean_fit_time",
+        "std_fit_time",
+        "mean_score_time",
+        "std_score_time",
+    ):
         assert key in frame.columns, key
     seeds = frame[[f"seed{i}_test_score" for i in range(3)]].to_numpy()
     splits = frame[[f"split{k}_test_score" for k in range(3)]].to_numpy()
@@ -258,8 +283,10 @@ def test_stored_runs_are_reused(tmp_path: object, iris: tuple) -> None:
 
 # -- any estimator with random_state -------------------------------------------------------------
 def test_sklearn_mlp_with_distributions(iris: tuple) -> None:
-    space = {"alpha": FloatDistribution(1e-4, 1e-1, log=True),
-             "activation": CategoricalDistribution(["relu", "tanh"])}
+    space = {
+        "alpha": FloatDistribution(1e-4, 1e-1, log=True),
+        "activation": CategoricalDistribution(["relu", "tanh"]),
+    }
     search = small_search(SkMLPClassifier(hidden_layer_sizes=(8,), max_iter=50), space)
     quiet_fit(search, *iris)
     assert set(search.best_params_) == {"alpha", "activation"}
@@ -274,8 +301,12 @@ def test_sklearn_mlp_with_distributions(iris: tuple) -> None:
 
 
 def test_space_names_for_the_bare_sklearn_estimator_in_a_pipeline(iris: tuple) -> None:
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("net", SkMLPClassifier(hidden_layer_sizes=(8,), max_iter=50))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("net", SkMLPClassifier(hidden_layer_sizes=(8,), max_iter=50)),
+        ]
+    )
     space = {"params": {"alpha": {"low": 1e-4, "high": 1e-1, "log": True}}}
     search = quiet_fit(small_search(pipe, space), *iris)
     assert list(search.best_params_) == ["net__alpha"]
@@ -379,15 +410,18 @@ def test_parallel_splits_give_the_same_results(iris: tuple) -> None:
 
 
 # -- parameters and delegation -------------------------------------------------------------------
-@pytest.mark.parametrize(("name", "value", "match"), [
-    ("n_trials", 0, "'n_trials' parameter of InitSearchCV must be an int >= 1. Got 0"),
-    ("n_seeds", 1.5, "'n_seeds' parameter"),
-    ("cv", "five", "'cv' parameter"),
-    ("aggregate", "meen", "Did you mean 'mean'"),
-    ("random_state", -1, "'random_state' parameter"),
-    ("error_score", "ignore", "'error_score' parameter"),
-    ("refit", "yes", "'refit' parameter"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "match"),
+    [
+        ("n_trials", 0, "'n_trials' parameter of InitSearchCV must be an int >= 1. Got 0"),
+        ("n_seeds", 1.5, "'n_seeds' parameter"),
+        ("cv", "five", "'cv' parameter"),
+        ("aggregate", "meen", "Did you mean 'mean'"),
+        ("random_state", -1, "'random_state' parameter"),
+        ("error_score", "ignore", "'error_score' parameter"),
+        ("refit", "yes", "'refit' parameter"),
+    ],
+)
 def test_invalid_parameters(iris: tuple, name: str, value: object, match: str) -> None:
     search = small_search(small_mlp()).set_params(**{name: value})
     with pytest.raises(ConfigError, match=match):
@@ -433,8 +467,9 @@ def test_delegation_and_clone(iris: tuple) -> None:
     quiet_fit(search, *iris)
     X = iris[0]
     np.testing.assert_array_equal(search.predict(X), search.best_estimator_.predict(X))
-    np.testing.assert_allclose(search.predict_log_proba(X), np.log(search.predict_proba(X)),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        search.predict_log_proba(X), np.log(search.predict_proba(X)), rtol=1e-5
+    )
     assert search.score(X, iris[1]) == search.best_estimator_.score(X, iris[1])
 
 
@@ -468,8 +503,9 @@ def test_stored_rows_have_curves(stored: tuple) -> None:
 
 
 @pytest.mark.slow
-def test_example_script_runs(tmp_path: object, monkeypatch: pytest.MonkeyPatch,
-                             capsys: pytest.CaptureFixture) -> None:
+def test_example_script_runs(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     import pathlib
     import runpy
 
@@ -501,8 +537,9 @@ def test_callable_scoring_resumes_and_names_the_objective(tmp_path: object, iris
     assert len(second.study_.trials) == 3
     assert second.study_.metric_names == ["accuracy_scorer, mean of 2 seeds"]
     default = quiet_fit(small_search(small_mlp()), *iris)
-    np.testing.assert_allclose(first.cv_results_["mean_test_score"],
-                               default.cv_results_["mean_test_score"])
+    np.testing.assert_allclose(
+        first.cv_results_["mean_test_score"], default.cv_results_["mean_test_score"]
+    )
 
 
 def test_resume_fails_and_reruns_a_killed_fits_trial(tmp_path: object, iris: tuple) -> None:
@@ -510,8 +547,9 @@ def test_resume_fails_and_reruns_a_killed_fits_trial(tmp_path: object, iris: tup
 
     from initstudy.storage import resolve_storage
 
-    storage = resolve_storage(f"sqlite:///{tmp_path}/killed.db", heartbeat_interval=1,
-                              grace_period=1)
+    storage = resolve_storage(
+        f"sqlite:///{tmp_path}/killed.db", heartbeat_interval=1, grace_period=1
+    )
     quiet_fit(small_search(small_mlp(), storage=storage, study_name="k"), *iris)
     with warnings.catch_warnings():  # Optuna: heartbeats are meant for Study.optimize
         warnings.simplefilter("ignore", UserWarning)

@@ -32,8 +32,15 @@ def _frame(cube: np.ndarray) -> pd.DataFrame:
 
 
 def test_components_are_unbiased_on_a_known_design():
-    sigma2 = {(0,): 1.0, (1,): 0.5, (2,): 0.25, (0, 1): 0.3, (0, 2): 0.0, (1, 2): 0.1,
-              (0, 1, 2): 0.4}
+    sigma2 = {
+        (0,): 1.0,
+        (1,): 0.5,
+        (2,): 0.25,
+        (0, 1): 0.3,
+        (0, 2): 0.0,
+        (1, 2): 0.1,
+        (0, 1, 2): 0.4,
+    }
     rng = np.random.default_rng(1)
     estimates = {t: [] for t in sigma2}
     for _ in range(2000):
@@ -73,8 +80,15 @@ def test_shares_sum_to_one_and_columns():
     cube = _simulate(rng, {(0,): 0.3, (1,): 0.2, (2,): 0.1, (0, 1, 2): 0.2})
     table = variance_components(_frame(cube), FACTORS, n_boot=100)
     assert list(table.columns) == VARIANCE_COLUMNS
-    assert table["source"].tolist() == ["init", "order", "split", "init x order",
-                                        "init x split", "order x split", "residual"]
+    assert table["source"].tolist() == [
+        "init",
+        "order",
+        "split",
+        "init x order",
+        "init x split",
+        "order x split",
+        "residual",
+    ]
     assert table["share"].sum() == pytest.approx(1.0)
     assert (table["share"] >= 0).all()
     assert (table["share_low"] <= table["share_high"]).all()
