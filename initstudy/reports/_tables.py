@@ -144,9 +144,14 @@ def best_trials(data: StudyData) -> dict[str, optuna.trial.FrozenTrial]:
     return best
 
 
-def _seed_frame(data: StudyData, trial_number: int) -> pd.DataFrame:
-    """The per-seed rows of one trial, sorted by seed."""
-    frame = data.seed_scores
+def confirmed(data: StudyData) -> bool:
+    """Whether the study has confirmation rows (then every verdict is made on them)."""
+    return len(data.confirm_scores) > 0
+
+
+def _seed_frame(data: StudyData, trial_number: int, *, search: bool = False) -> pd.DataFrame:
+    """The per-seed rows of one trial, sorted by seed (confirmation rows when there are any)."""
+    frame = data.seed_scores if search or not confirmed(data) else data.confirm_scores
     return frame[frame["trial_number"] == trial_number].sort_values("seed")
 
 
@@ -211,6 +216,9 @@ def _scheme_row(
     )
     row["n_trials"] = n_trials
     row["params"] = _params_text(trial)
+    search = _seed_frame(data, trial.number, search=True)
+    sel = penalized(search["score"], search["diverged"], diverged_penalty(data))
+    row["selection_mean"] = float(np.mean(sel)) if sel.size else math.nan
     if data.source != "seed_runs":
         row["note"] = "; ".join(filter(None, [row["note"], "divergence and epochs not stored"]))
     return row
@@ -229,8 +237,11 @@ def scheme_table(storage: Any, study_name: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per scheme, best first: ``rank`` (by the study's objective value of the
-        best trial, 1 = best), ``scheme``, ``trial_number``, ``value``, ``n_seeds``, ``mean``,
+        One row per scheme, best first: ``rank`` (1 = best; by the confirmation mean when
+        the study has confirmation rows, and then ``mean``, ``std``, ``iqm``, ``ci_*``,
+        ``group`` and the divergence columns describe the fresh seeds on the test part; else
+        by the objective value of the best trial, and ``attrs["scores"]`` says the numbers are
+        the optimistic selection scores), ``scheme``, ``trial_number``, ``value``, ``n_seeds``, ``mean``,
         ``std``, ``iqm``, ``ci_low``/``ci_high`` (95% skew-corrected t interval of the mean over seeds),
         ``ci_method``, ``n_diverged``, ``share_diverged``, ``mean_epochs``, ``n_trials``
         (complete trials of the scheme), ``params`` (the rest of the best configuration),
@@ -248,10 +259,13 @@ def scheme_table(storage: Any, study_name: str | None = None) -> pd.DataFrame:
     counts = pd.Series([scheme_of(t) for t in data.complete_trials()]).value_counts()
     rows = [_scheme_row(data, s, t, int(counts[s])) for s, t in best.items()]
     frame = pd.DataFrame(rows)
+    if confirmed(data):
+        frame = frame.sort_values("mean", ascending=not data.greater_is_better, kind="stable")
+        frame = frame.reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     frame["aliases"] = [", ".join(aliases.get(s, [])) for s in frame["scheme"]]
-    frame["selection_mean"] = frame["mean"]
     frame["group"] = _groups(data, frame)
+    frame.attrs["scores"] = "confirmation" if confirmed(data) else "selection (optimistic)"
     return frame[SCHEME_COLUMNS]
 
 
