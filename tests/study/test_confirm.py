@@ -39,3 +39,32 @@ def test_zero_test_size_keeps_every_row():
 def test_bad_test_size_is_named(bad):
     with pytest.raises(ConfigError, match="'test_size'.*Got"):
         split_test_part(_dataset(), bad)
+
+
+def test_confirm_rows_are_stored_and_reused(sqlite_url):
+    from study_helpers import tiny_config
+
+    from initstudy.storage import load_seed_runs
+    from initstudy.study import run_study
+    from initstudy.study._confirm import confirm_study
+
+    config = tiny_config(sqlite_url, n_trials=2)
+    study = run_study(config)
+    first = confirm_study(config, study, seeds=[100, 101])
+    rows = load_seed_runs(sqlite_url, study.study_name, stage="confirm")
+    assert len(rows) == 2 * len(first) and set(rows["fold"]) == {0}
+    assert set(rows["seed"]) == {100, 101} and set(rows["trial_number"]) == set(first)
+    assert len(load_seed_runs(sqlite_url, study.study_name, stage="search")) == 2 * 3
+    again = confirm_study(config, study, seeds=[100, 101])
+    assert all(r.cached for result in again.values() for r in result.records)
+    assert len(load_seed_runs(sqlite_url, study.study_name, stage="confirm")) == len(rows)
+
+
+def test_confirm_refuses_search_seeds(sqlite_url):
+    from study_helpers import tiny_config
+
+    from initstudy.study._confirm import confirm_study
+
+    config = tiny_config(sqlite_url)
+    with pytest.raises(ConfigError, match="'seeds'.*Got \\[0\\]"):
+        confirm_study(config, None, seeds=[0, 100])
