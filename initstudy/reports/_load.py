@@ -44,6 +44,9 @@ class StudyData:
         ``"seed_runs"`` or ``"intermediate_values"``: where ``seed_scores`` came from.
     notes : list of str
         What could not be read, in plain words.
+    confirm_scores : pandas.DataFrame
+        Like ``seed_scores``, from the confirmation stage's rows (``stage == "confirm"``:
+        fresh seeds, the untouched test part); empty when the study has none.
     """
 
     study: optuna.Study
@@ -52,6 +55,7 @@ class StudyData:
     record: dict[str, Any]
     source: str
     notes: list[str] = field(default_factory=list)
+    confirm_scores: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SEED_COLUMNS))
 
     @property
     def greater_is_better(self) -> bool:
@@ -174,7 +178,13 @@ def load_study_data(storage: Any, study_name: str | None = None) -> StudyData:
         study = _load_optuna_study(backend, study_name)
     runs, record, notes = _read_initstudy_tables(backend, study.study_name)
     if len(runs):
-        return StudyData(study, runs, _seed_scores_from_runs(runs), record, "seed_runs", notes)
+        stage = runs["stage"] if "stage" in runs else pd.Series("search", index=runs.index)
+        search, confirm = runs[stage != "confirm"], runs[stage == "confirm"]
+        confirmed = _seed_scores_from_runs(confirm) if len(confirm) else None
+        data = StudyData(study, search, _seed_scores_from_runs(search), record, "seed_runs", notes)
+        if confirmed is not None:
+            data.confirm_scores = confirmed
+        return data
     notes.append("per-seed scores taken from the trials' intermediate values (step = seed index)")
     return StudyData(
         study, runs, _seed_scores_from_trials(study), record, "intermediate_values", notes

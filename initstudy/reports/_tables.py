@@ -19,7 +19,7 @@ import pandas as pd
 from initstudy.exceptions import ConfigError
 from initstudy.reports._load import StudyData, load_study_data, scheme_of
 from initstudy.reports._stats import MIN_SEEDS_FOR_TEST, holm, paired_comparison, summarize
-from initstudy.reports._verdicts import ALPHA
+from initstudy.reports._verdicts import ALPHA, best_group
 from initstudy.study import default_penalty
 
 __all__ = [
@@ -51,6 +51,9 @@ SCHEME_COLUMNS = [
     "mean_epochs",
     "n_trials",
     "params",
+    "group",
+    "aliases",
+    "selection_mean",
     "note",
 ]
 
@@ -141,9 +144,14 @@ def best_trials(data: StudyData) -> dict[str, optuna.trial.FrozenTrial]:
     return best
 
 
-def _seed_frame(data: StudyData, trial_number: int) -> pd.DataFrame:
-    """The per-seed rows of one trial, sorted by seed."""
-    frame = data.seed_scores
+def confirmed(data: StudyData) -> bool:
+    """Whether the study has confirmation rows (then every verdict is made on them)."""
+    return len(data.confirm_scores) > 0
+
+
+def _seed_frame(data: StudyData, trial_number: int, *, search: bool = False) -> pd.DataFrame:
+    """The per-seed rows of one trial, sorted by seed (confirmation rows when there are any)."""
+    frame = data.seed_scores if search or not confirmed(data) else data.confirm_scores
     return frame[frame["trial_number"] == trial_number].sort_values("seed")
 
 
@@ -208,6 +216,9 @@ def _scheme_row(
     )
     row["n_trials"] = n_trials
     row["params"] = _params_text(trial)
+    search = _seed_frame(data, trial.number, search=True)
+    sel = penalized(search["score"], search["diverged"], diverged_penalty(data))
+    row["selection_mean"] = float(np.mean(sel)) if sel.size else math.nan
     if data.source != "seed_runs":
         row["note"] = "; ".join(filter(None, [row["note"], "divergence and epochs not stored"]))
     return row
@@ -226,22 +237,68 @@ def scheme_table(storage: Any, study_name: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per scheme, best first: ``rank`` (by the study's objective value of the
-        best trial, 1 = best), ``scheme``, ``trial_number``, ``value``, ``n_seeds``, ``mean``,
+        One row per scheme, best first: ``rank`` (1 = best; by the confirmation mean when
+        the study has confirmation rows, and then ``mean``, ``std``, ``iqm``, ``ci_*``,
+        ``group`` and the divergence columns describe the fresh seeds on the test part; else
+        by the objective value of the best trial, and ``attrs["scores"]`` says the numbers are
+        the optimistic selection scores), ``scheme``, ``trial_number``, ``value``, ``n_seeds``, ``mean``,
         ``std``, ``iqm``, ``ci_low``/``ci_high`` (95% skew-corrected t interval of the mean over seeds),
         ``ci_method``, ``n_diverged``, ``share_diverged``, ``mean_epochs``, ``n_trials``
-        (complete trials of the scheme), ``params`` (the rest of the best configuration) and
+        (complete trials of the scheme), ``params`` (the rest of the best configuration),
+        ``group`` (``best``: not distinguishable from the best by the corrected paired test,
+        ``worse``, ``failed``: most seeds diverged), ``aliases`` (equivalent schemes reported
+        under this name, never compared), ``selection_mean`` (the search score, optimistic) and
         ``note`` (what could not be computed and why).
     """
     data = get_data(storage, study_name)
     best = best_trials(data)
     if not best:
         return _empty(SCHEME_COLUMNS, "the study has no complete trials")
+    aliases = _aliases(data)
+    best = _without_aliases(data, best)
     counts = pd.Series([scheme_of(t) for t in data.complete_trials()]).value_counts()
     rows = [_scheme_row(data, s, t, int(counts[s])) for s, t in best.items()]
     frame = pd.DataFrame(rows)
+    if confirmed(data):
+        frame = frame.sort_values("mean", ascending=not data.greater_is_better, kind="stable")
+        frame = frame.reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    frame["aliases"] = [", ".join(aliases.get(s, [])) for s in frame["scheme"]]
+    frame["group"] = _groups(data, frame)
+    frame.attrs["scores"] = "confirmation" if confirmed(data) else "selection (optimistic)"
     return frame[SCHEME_COLUMNS]
+
+
+def _aliases(data: StudyData) -> dict[str, list[str]]:
+    """The study's equivalent schemes, ``{representative: [aliases]}`` (user attr)."""
+    raw = data.study.user_attrs.get("scheme_aliases") or {}
+    return {str(k): [str(a) for a in v] for k, v in dict(raw).items()}
+
+
+def _without_aliases(
+    data: StudyData, best: dict[str, optuna.trial.FrozenTrial]
+) -> dict[str, optuna.trial.FrozenTrial]:
+    """``best`` without the schemes equivalent to another one (they are never compared)."""
+    hidden = {a for names in _aliases(data).values() for a in names}
+    return {s: t for s, t in best.items() if s not in hidden}
+
+
+def _groups(data: StudyData, frame: pd.DataFrame) -> list[str]:
+    """``best``/``worse`` by :func:`best_group` on the shared seeds; ``failed`` if most diverged."""
+    penalty = diverged_penalty(data)
+    failed = frame["share_diverged"].fillna(0.0).to_numpy() > 0.5
+    by_seed = {n: _penalized_by_seed(data, n, penalty) for n in frame["trial_number"]}
+    seeds = sorted(set.intersection(*(set(v.index) for v in by_seed.values())))
+    groups = np.where(failed, "failed", "best").astype(object)
+    live = np.flatnonzero(~failed)
+    if len(seeds) < MIN_SEEDS_FOR_TEST or len(live) < 2:
+        return list(groups)
+    numbers = frame["trial_number"].to_numpy()[live]
+    scores = np.column_stack([by_seed[n].loc[seeds].to_numpy(dtype=float) for n in numbers])
+    grouping = best_group(scores, greater_is_better=data.greater_is_better)
+    for j in grouping.worse:
+        groups[live[j]] = "worse"
+    return list(groups)
 
 
 def seed_scores(storage: Any, study_name: str | None = None) -> pd.DataFrame:
@@ -307,7 +364,7 @@ def compare_schemes(storage: Any, study_name: str | None = None) -> pd.DataFrame
         fewer than 6 non-tied seeds) and ``note``.
     """
     data = get_data(storage, study_name)
-    best = best_trials(data)
+    best = _without_aliases(data, best_trials(data))
     if len(best) < 2:
         return _empty(
             COMPARE_COLUMNS, f"needs at least 2 schemes with a complete trial, got {len(best)}"

@@ -45,6 +45,9 @@ def scheme_display(schemes: pd.DataFrame) -> pd.DataFrame:
             "diverged": f"{r['n_diverged']}/{r['n_seeds']}" if r["n_seeds"] else "n/a",
             "epochs": _num(r["mean_epochs"], 3),
             "config": r["params"],
+            "group": r.get("group", ""),
+            "aliases": r.get("aliases", ""),
+            "selection score (optimistic)": _num(r.get("selection_mean", math.nan)),
             "note": r["note"],
         }
         for _, r in schemes.iterrows()
@@ -124,6 +127,22 @@ def _pair_sentences(best: str, comparisons: pd.DataFrame) -> list[str]:
     return out
 
 
+def _groups_sentence(schemes: pd.DataFrame) -> str:
+    """Best group, worse, failed in one line, and which scores they rest on."""
+    group = schemes["group"] if "group" in schemes else pd.Series("best", index=schemes.index)
+    parts = []
+    for name in ("best", "worse", "failed"):
+        members = schemes.loc[group == name, "scheme"].astype(str).tolist()
+        parts.append(f"{name}: {', '.join(members) or '-'}")
+    basis = schemes.attrs.get("scores", "selection (optimistic)")
+    if basis == "confirmation":
+        where = "on the confirmation seeds and the untouched test part"
+    else:
+        where = ("on the selection scores of the search (optimistic: the same seeds and "
+                 "validation data that picked each configuration)")
+    return f"Groups ({where}; Holm-corrected paired sign-flip tests): " + "; ".join(parts) + "."
+
+
 def conclusion(schemes: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
     """A short conclusion in plain words, generated from the scheme and comparison tables.
 
@@ -157,6 +176,7 @@ def conclusion(schemes: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
             f"{r['scheme']} {r['n_diverged']} of {r['n_seeds']}" for _, r in diverged.iterrows()
         ]
         out.append("Diverged seeds in the best configurations: " + ", ".join(parts) + ".")
+    out.append(_groups_sentence(schemes))
     n = int(schemes["n_seeds"].min())
     if int(schemes["n_seeds"].max()) == 0:
         out.append("No per-seed scores are stored: the ranking rests on objective values alone.")

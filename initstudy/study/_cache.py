@@ -51,6 +51,8 @@ class StorageSeedCache:
         From :func:`estimator_key_params`.
     validation : str
         The split's key (``validation_key``).
+    stage : {"search", "confirm"}, default="search"
+        The stage the saved rows are stored under.
     """
 
     def __init__(
@@ -62,7 +64,9 @@ class StorageSeedCache:
         fingerprint: str,
         estimator_params: Mapping[str, Any],
         validation: str,
+        stage: str = "search",
     ) -> None:
+        self.stage = stage
         self.storage = storage
         self.study_name = study_name
         self.trial_number = trial_number
@@ -104,7 +108,7 @@ class StorageSeedCache:
             )
             for r in records
         ]
-        save_seed_runs(self.storage, self.study_name, self.trial_number, runs)
+        save_seed_runs(self.storage, self.study_name, self.trial_number, runs, stage=self.stage)
 
 
 def _to_seed_record(run: SeedRunRecord) -> SeedRecord:

@@ -16,6 +16,10 @@ here), then fitted on each training part only, inside the per-split pipeline:
 - **dates** (a datetime column, or text that reads as ISO dates) are refused, naming the
   column: an MLP cannot use a date as it is (turn it into numbers, e.g. days since a start).
 
+A table of text columns only is fine: its one-hot features are the whole input. A target column
+with no values, or a classification target left with one class once the rows with a missing
+target are dropped, is refused before anything is stored.
+
 ``"standard"`` (a StandardScaler; the data must be numeric and complete) and ``"none"`` (the
 data as it is) stay available. On a table with only complete numeric columns ``"auto"`` is
 exactly ``"standard"``, and is stored as such, so studies made before ``"auto"`` existed resume.

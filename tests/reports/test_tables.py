@@ -224,3 +224,61 @@ def test_scores_are_floored_at_the_penalty():
 
     out = penalized(pd.Series([0.5, -3e41, np.nan]), pd.Series([False, False, True]), -1.0)
     np.testing.assert_allclose(out, [0.5, -1.0, -1.0])
+
+
+def test_scheme_table_groups_best_worse_failed():
+    """Issue 10 item 5: best group, clearly worse, failed (most seeds diverged)."""
+    seeds = list(range(10))
+    base = np.linspace(0.90, 0.92, 10)
+    known = {
+        "a": [(1.0, list(base + 0.05))],
+        "b": [(1.0, list(base + 0.05 + np.tile([0.001, -0.001], 5)))],
+        "c": [(1.0, list(base))],
+        "d": [(1.0, [0.1] * 10)],
+    }
+    data = build(known, seeds=seeds, diverged={(3, i): True for i in range(6)})
+    table = scheme_table(data).set_index("scheme")
+    assert table.loc[["a", "b"], "group"].tolist() == ["best", "best"]
+    assert table.loc["c", "group"] == "worse" and table.loc["d", "group"] == "failed"
+    np.testing.assert_allclose(table["selection_mean"], table["mean"])
+
+
+def test_equivalent_schemes_are_merged_and_never_compared():
+    """Issue 10 item 4/5: an alias appears once, under its representative, in no comparison."""
+    seeds = list(range(8))
+    known = {
+        "lecun_uniform": [(1.0, [0.9 + 0.001 * i for i in seeds])],
+        "he_uniform": [(0.5, [0.5] * 8)],
+        "zeros": [(1.0, [0.1] * 8)],
+    }
+    data = build(known, seeds=seeds)
+    data.study.set_user_attr("scheme_aliases", {"lecun_uniform": ["he_uniform"]})
+    table = scheme_table(data)
+    assert "he_uniform" not in set(table["scheme"])
+    assert table.set_index("scheme").loc["lecun_uniform", "aliases"] == "he_uniform"
+    comp = compare_schemes(data)
+    assert "he_uniform" not in set(comp["scheme_a"]) | set(comp["scheme_b"])
+    assert len(comp) == 1
+
+
+def test_confirmation_rows_rank_and_conclude():
+    """Issue 10 item 2/5: confirm rows give the numbers; the search score is selection_mean."""
+    seeds = list(range(10))
+    data = build({"a": [(1.0, [0.99] * 10)], "b": [(1.0, [0.90] * 10)]}, seeds=seeds)
+    confirm = pd.DataFrame(
+        {
+            "trial_number": [0] * 10 + [1] * 10,
+            "seed": list(range(100, 110)) * 2,
+            "score": [0.80 + 0.001 * i for i in range(10)] + [0.90 + 0.001 * i for i in range(10)],
+            "diverged": [False] * 20,
+            "n_iter": [5.0] * 20,
+            "fit_seconds": [0.1] * 20,
+        }
+    )
+    data.confirm_scores = confirm
+    table = scheme_table(data)
+    assert table["scheme"].tolist() == ["b", "a"]
+    assert table["group"].tolist() == ["best", "worse"]
+    assert table.set_index("scheme").loc["a", "selection_mean"] == pytest.approx(0.99)
+    assert table.set_index("scheme").loc["b", "mean"] == pytest.approx(0.9045)
+    assert table.attrs["scores"] == "confirmation"
