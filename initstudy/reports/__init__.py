@@ -43,6 +43,7 @@ from initstudy.reports._tables import (
 )
 from initstudy.reports._text import comparison_display, conclusion, render_text, scheme_display
 from initstudy.reports._verdicts import Grouping, best_group
+from initstudy.reports._variance import variance_table
 
 __all__ = [
     "ReportContent",
@@ -84,4 +85,5 @@ __all__ = [
     "signal_table",
     "summarize",
     "trials_table",
+    "variance_table",
 ]
