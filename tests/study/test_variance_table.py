@@ -26,3 +26,15 @@ def test_variance_table_computes_stores_and_reloads(sqlite_url: str) -> None:
     assert stored["share"].tolist() == pytest.approx(table["share"].tolist())
     attrs = optuna.load_study(study_name="vt", storage=sqlite_url).user_attrs
     assert "variance_decomposition" in attrs
+
+
+def test_decompose_command_prints_and_stores(sqlite_url: str, capsys) -> None:
+    from initstudy.cli import main
+
+    run_study(tiny_config(sqlite_url, study_name="cli", n_trials=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["decompose", "cli", "--storage", sqlite_url, "--configs", "1",
+                     "--bootstrap", "10"]) == 0
+    assert "residual" in capsys.readouterr().out
+    assert not variance_table(sqlite_url, "cli").empty
