@@ -394,10 +394,20 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def _add_decompose(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study", metavar="STUDY", help="the study's name")
     _add_storage(parser)
-    parser.add_argument("--configs", type=int, default=2, metavar="N",
-                        help="best configurations to decompose, best scheme first (default 2)")
-    parser.add_argument("--bootstrap", type=int, default=2000, metavar="N",
-                        help="bootstrap resamples of the share intervals (default 2000)")
+    parser.add_argument(
+        "--configs",
+        type=int,
+        default=2,
+        metavar="N",
+        help="best configurations to decompose, best scheme first (default 2)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="bootstrap resamples of the share intervals (default 2000)",
+    )
 
 
 def cmd_decompose(args: argparse.Namespace) -> int:
@@ -405,8 +415,13 @@ def cmd_decompose(args: argparse.Namespace) -> int:
     from initstudy.reports import variance_table
     from initstudy.storage import resolve_storage
 
-    frame = variance_table(resolve_storage(args.storage), args.study, compute=True,
-                           n_configs=args.configs, n_boot=args.bootstrap)
+    frame = variance_table(
+        resolve_storage(args.storage),
+        args.study,
+        compute=True,
+        n_configs=args.configs,
+        n_boot=args.bootstrap,
+    )
     if frame.empty:
         raise ConfigError(f"No decomposition for study {args.study!r}: {frame.attrs.get('note')}.")
     _print_table(frame)
@@ -424,8 +439,11 @@ COMMANDS: dict[
     "show": ("show a study's trials", _add_show, cmd_show),
     "spaces": ("list search-space presets and initializers", lambda p: None, cmd_spaces),
     "report": ("print a study's ranking, or write HTML/Markdown/CSV", _add_report, cmd_report),
-    "decompose": ("split a study's seed variance into init, order and split shares",
-                  _add_decompose, cmd_decompose),
+    "decompose": (
+        "split a study's seed variance into init, order and split shares",
+        _add_decompose,
+        cmd_decompose,
+    ),
     "dashboard": ("serve optuna-dashboard on a study database", _add_dashboard, cmd_dashboard),
 }
 

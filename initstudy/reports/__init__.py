@@ -42,8 +42,8 @@ from initstudy.reports._tables import (
     trials_table,
 )
 from initstudy.reports._text import comparison_display, conclusion, render_text, scheme_display
-from initstudy.reports._verdicts import Grouping, best_group
 from initstudy.reports._variance import variance_table
+from initstudy.reports._verdicts import Grouping, best_group
 
 __all__ = [
     "ReportContent",

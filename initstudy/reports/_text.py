@@ -138,8 +138,10 @@ def _groups_sentence(schemes: pd.DataFrame) -> str:
     if basis == "confirmation":
         where = "on the confirmation seeds and the untouched test part"
     else:
-        where = ("on the selection scores of the search (optimistic: the same seeds and "
-                 "validation data that picked each configuration)")
+        where = (
+            "on the selection scores of the search (optimistic: the same seeds and "
+            "validation data that picked each configuration)"
+        )
     return f"Groups ({where}; Holm-corrected paired sign-flip tests): " + "; ".join(parts) + "."
 
 

@@ -56,20 +56,35 @@ def _decompose(data: Any, n_configs: int, n_boot: int, design: dict[str, Any]) -
     for scheme, trial in best:
         start = time.perf_counter()
         estimator = _estimator(data.config, dict(trial.params), task)
-        scores = crossed_scores(estimator, X, y, task=task,
-                                validation=evaluation.get("validation", "holdout"),
-                                preprocessing=evaluation.get("preprocessing", "standard"),
-                                **design)
+        scores = crossed_scores(
+            estimator,
+            X,
+            y,
+            task=task,
+            validation=evaluation.get("validation", "holdout"),
+            preprocessing=evaluation.get("preprocessing", "standard"),
+            **design,
+        )
         table = variance_components(scores.dropna(), ["init", "order", "split"], n_boot=n_boot)
-        frames.append(table.assign(scheme=scheme, trial_number=trial.number,
-                                   seconds=time.perf_counter() - start))
+        frames.append(
+            table.assign(
+                scheme=scheme, trial_number=trial.number, seconds=time.perf_counter() - start
+            )
+        )
     out = pd.concat(frames, ignore_index=True)
     return out[FIRST + [c for c in out.columns if c not in FIRST]]
 
 
-def variance_table(storage: Any, study_name: str | None = None, *, compute: bool = False,
-                   n_configs: int = 2, n_boot: int = 2000, store: bool = True,
-                   **design: Any) -> pd.DataFrame:
+def variance_table(
+    storage: Any,
+    study_name: str | None = None,
+    *,
+    compute: bool = False,
+    n_configs: int = 2,
+    n_boot: int = 2000,
+    store: bool = True,
+    **design: Any,
+) -> pd.DataFrame:
     """Shares of the score variance from initialization, data order, split and interactions.
 
     Parameters
@@ -103,13 +118,16 @@ def variance_table(storage: Any, study_name: str | None = None, *, compute: bool
     stored = data.study.user_attrs.get(USER_ATTR)
     if not compute:
         if not stored:
-            return _empty(FIRST, "no variance decomposition is stored; run 'initstudy decompose STUDY'")
+            return _empty(
+                FIRST, "no variance decomposition is stored; run 'initstudy decompose STUDY'"
+            )
         return pd.DataFrame(stored)
     try:
         table = _decompose(data, n_configs, n_boot, dict(design))
     except (_Skip, InitStudyError) as e:
         return _empty(FIRST, str(e))
     if store:
-        data.study.set_user_attr(USER_ATTR, table.astype(object).where(table.notna(), None)
-                                 .to_dict(orient="records"))
+        data.study.set_user_attr(
+            USER_ATTR, table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        )
     return table

@@ -29,8 +29,11 @@ __all__ = ["confirm_study", "split_test_part"]
 
 
 def _check_test_size(test_size: object) -> float:
-    if (isinstance(test_size, bool) or not isinstance(test_size, numbers.Real)
-            or not 0.0 <= float(test_size) < 1.0):
+    if (
+        isinstance(test_size, bool)
+        or not isinstance(test_size, numbers.Real)
+        or not 0.0 <= float(test_size) < 1.0
+    ):
         raise ConfigError(
             "The 'test_size' parameter of split_test_part must be a float in [0, 1). "
             f"Got {test_size!r} instead."
@@ -40,12 +43,18 @@ def _check_test_size(test_size: object) -> float:
 
 def _subset(dataset: Dataset, rows: np.ndarray, suffix: str) -> Dataset:
     X = dataset.X.iloc[rows] if hasattr(dataset.X, "iloc") else dataset.X[rows]
-    return Dataset.from_arrays(X, dataset.y[rows], task=dataset.task,
-                               name=f"{dataset.name}{suffix}", feature_names=dataset.feature_names)
+    return Dataset.from_arrays(
+        X,
+        dataset.y[rows],
+        task=dataset.task,
+        name=f"{dataset.name}{suffix}",
+        feature_names=dataset.feature_names,
+    )
 
 
-def split_test_part(dataset: Dataset, test_size: float = 0.2,
-                    split_seed: int = 0) -> tuple[Dataset, Dataset | None]:
+def split_test_part(
+    dataset: Dataset, test_size: float = 0.2, split_seed: int = 0
+) -> tuple[Dataset, Dataset | None]:
     """Set a test part aside that the search never sees.
 
     Parameters
@@ -74,10 +83,13 @@ def split_test_part(dataset: Dataset, test_size: float = 0.2,
         return dataset, None
     rows = np.arange(dataset.n_samples)
     stratify = dataset.y if dataset.task == "classification" else None
-    search_rows, test_rows = train_test_split(rows, test_size=size, random_state=split_seed,
-                                              stratify=stratify)
-    return (_subset(dataset, np.sort(search_rows), ":search"),
-            _subset(dataset, np.sort(test_rows), ":test"))
+    search_rows, test_rows = train_test_split(
+        rows, test_size=size, random_state=split_seed, stratify=stratify
+    )
+    return (
+        _subset(dataset, np.sort(search_rows), ":search"),
+        _subset(dataset, np.sort(test_rows), ":test"),
+    )
 
 
 def _best_per_scheme(study: optuna.Study) -> dict[str, optuna.trial.FrozenTrial]:
@@ -95,17 +107,20 @@ def _test_folds(config: Any, dataset: Dataset, test_size: float) -> list[Any]:
     """One fold: train on the search part, score on the test part."""
     search, test = split_test_part(dataset, test_size, config.split_seed)
     if test is None:
-        raise ConfigError("The 'test_size' parameter of confirm_study must be in (0, 1). "
-                          f"Got {test_size!r} instead.")
+        raise ConfigError(
+            "The 'test_size' parameter of confirm_study must be in (0, 1). "
+            f"Got {test_size!r} instead."
+        )
     X = np.concatenate([np.asarray(search.X), np.asarray(test.X)])
     y = np.concatenate([search.y, test.y])
     rows = np.arange(len(y))
-    split = [(rows[: search.n_samples], rows[search.n_samples:])]
+    split = [(rows[: search.n_samples], rows[search.n_samples :])]
     return _prepare_folds(X, y, split, config.preprocessing)
 
 
-def confirm_study(config: Any, study: optuna.Study, *, seeds: Sequence[int],
-                  test_size: float = 0.2) -> dict[int, Any]:
+def confirm_study(
+    config: Any, study: optuna.Study, *, seeds: Sequence[int], test_size: float = 0.2
+) -> dict[int, Any]:
     """Retrain each scheme's best search trial on fresh seeds; score it on the test part.
 
     Rows are stored with ``stage="confirm"``, ``trial_number`` = the search trial's number
@@ -134,23 +149,38 @@ def confirm_study(config: Any, study: optuna.Study, *, seeds: Sequence[int],
     """
     reused = sorted(set(seeds) & set(config.seed_list))
     if reused:
-        raise ConfigError("The 'seeds' parameter of confirm_study must not contain a search "
-                          f"seed ({list(config.seed_list)}). Got {reused} instead.")
+        raise ConfigError(
+            "The 'seeds' parameter of confirm_study must not contain a search "
+            f"seed ({list(config.seed_list)}). Got {reused} instead."
+        )
     dataset = _load_data(config)
     space, _ = study_space(config, dataset)
     storage = _storage(config)
     objective = Objective(config, dataset, space, storage)
     folds = _test_folds(config, dataset, test_size)
-    validation = (f"confirm|test_size={test_size!r}|split_seed={config.split_seed}"
-                  f"|preprocessing={config.preprocessing!r}|scoring={config.scoring!r}")
+    validation = (
+        f"confirm|test_size={test_size!r}|split_seed={config.split_seed}"
+        f"|preprocessing={config.preprocessing!r}|scoring={config.scoring!r}"
+    )
     results = {}
     for trial in _best_per_scheme(study).values():
         estimator = objective.build(space.suggest(optuna.trial.FixedTrial(trial.params)))
-        cache = StorageSeedCache(storage, study.study_name, trial.number,
-                                 fingerprint=dataset.fingerprint,
-                                 estimator_params=estimator_key_params(estimator),
-                                 validation=validation, stage="confirm")
+        cache = StorageSeedCache(
+            storage,
+            study.study_name,
+            trial.number,
+            fingerprint=dataset.fingerprint,
+            estimator_params=estimator_key_params(estimator),
+            validation=validation,
+            stage="confirm",
+        )
         results[trial.number] = evaluate_folds(
-            estimator, folds, seeds=list(seeds), scoring=config.scoring,
-            aggregate=config.aggregate, penalty=config.penalty, cache=cache)
+            estimator,
+            folds,
+            seeds=list(seeds),
+            scoring=config.scoring,
+            aggregate=config.aggregate,
+            penalty=config.penalty,
+            cache=cache,
+        )
     return results

@@ -277,18 +277,39 @@ def test_the_ranking_is_each_schemes_best_trial(
 
 
 def test_run_on_a_table_prints_one_line_on_its_columns(
-    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    config_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     rows = ["bill,island,tagged,species"]
-    rows += [f"{30 + i % 7},{'Dream' if i % 3 else ''},{'True' if i % 2 else 'False'},"
-             f"{'A' if i % 2 else 'B'}" for i in range(30)]
+    rows += [
+        f"{30 + i % 7},{'Dream' if i % 3 else ''},{'True' if i % 2 else 'False'},"
+        f"{'A' if i % 2 else 'B'}"
+        for i in range(30)
+    ]
     rows[5] = "31,Biscoe,True,"  # a missing target
     (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
-    code, out, _ = _run(["run", str(config_file), "--dataset", str(tmp_path / "t.csv"),
-                         "--target", "species", "--storage", f"sqlite:///{tmp_path}/s.db",
-                         "--trials", "1", "--seeds", "1"], capsys)  # --quiet hides the line
+    code, out, _ = _run(
+        [
+            "run",
+            str(config_file),
+            "--dataset",
+            str(tmp_path / "t.csv"),
+            "--target",
+            "species",
+            "--storage",
+            f"sqlite:///{tmp_path}/s.db",
+            "--trials",
+            "1",
+            "--seeds",
+            "1",
+        ],
+        capsys,
+    )  # --quiet hides the line
     assert code == 0
     # a complete True/False column reads as bool: a number, as before "auto" existed
-    assert ("preprocessing 'auto': 2 numeric column(s) standardized; 1 text column(s) one-hot "
-            "encoded into 1 feature(s), 10 missing value(s) imputed with the most frequent; "
-            "1 row(s) with a missing target dropped.") in out.splitlines()
+    assert (
+        "preprocessing 'auto': 2 numeric column(s) standardized; 1 text column(s) one-hot "
+        "encoded into 1 feature(s), 10 missing value(s) imputed with the most frequent; "
+        "1 row(s) with a missing target dropped."
+    ) in out.splitlines()

@@ -178,21 +178,33 @@ def test_a_table_of_text_columns_only_is_one_hot_encoded(tmp_path: Path) -> None
     penguins_like()[["island", "sex", "species"]].to_csv(tmp_path / "text.csv", index=False)
     data = load_dataset(tmp_path / "text.csv", target="species")
     assert describe_columns(data, "auto").startswith(
-        "preprocessing 'auto': 2 text column(s) one-hot encoded into 5 feature(s)")
+        "preprocessing 'auto': 2 text column(s) one-hot encoded into 5 feature(s)"
+    )
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"species": np.nan}, r"target column 'species' has no values \(all 80 rows missing\)"),
-    ({"species": ["Adelie"] * 79 + [np.nan]},
-     r"at least 2 classes.*after dropping 1 row\(s\) with a missing target"),
-    ({"seen": [f"2020-01-{1 + i % 28:02d}" for i in range(80)]}, r"Column 'seen' holds dates"),
-])
-def test_bad_tables_are_refused_and_nothing_is_stored(tmp_path: Path, change: dict,
-                                                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"species": np.nan}, r"target column 'species' has no values \(all 80 rows missing\)"),
+        (
+            {"species": ["Adelie"] * 79 + [np.nan]},
+            r"at least 2 classes.*after dropping 1 row\(s\) with a missing target",
+        ),
+        ({"seen": [f"2020-01-{1 + i % 28:02d}" for i in range(80)]}, r"Column 'seen' holds dates"),
+    ],
+)
+def test_bad_tables_are_refused_and_nothing_is_stored(
+    tmp_path: Path, change: dict, message: str
+) -> None:
     penguins_like().assign(**change).to_csv(tmp_path / "bad.csv", index=False)
     db = tmp_path / "s.db"
-    config = StudyConfig(dataset=str(tmp_path / "bad.csv"), target="species",
-                         storage=f"sqlite:///{db}", n_trials=1, seeds=1)
+    config = StudyConfig(
+        dataset=str(tmp_path / "bad.csv"),
+        target="species",
+        storage=f"sqlite:///{db}",
+        n_trials=1,
+        seeds=1,
+    )
     with pytest.raises(DataError, match=message):
         run_study(config, progress=False)
     assert not db.exists()

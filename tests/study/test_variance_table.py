@@ -17,8 +17,16 @@ def test_variance_table_computes_stores_and_reloads(sqlite_url: str) -> None:
     assert variance_table(sqlite_url, "vt").empty  # nothing stored yet: says so
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = variance_table(sqlite_url, "vt", compute=True, n_configs=1, n_boot=20,
-                               init_seeds=range(2), order_seeds=range(2), n_splits=2)
+        table = variance_table(
+            sqlite_url,
+            "vt",
+            compute=True,
+            n_configs=1,
+            n_boot=20,
+            init_seeds=range(2),
+            order_seeds=range(2),
+            n_splits=2,
+        )
     assert set(table["source"]) >= {"init", "order", "split", "residual"}
     assert table["share"].sum() == pytest.approx(1.0)
     assert (table["seconds"] > 0).all()
@@ -34,7 +42,11 @@ def test_decompose_command_prints_and_stores(sqlite_url: str, capsys) -> None:
     run_study(tiny_config(sqlite_url, study_name="cli", n_trials=1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert main(["decompose", "cli", "--storage", sqlite_url, "--configs", "1",
-                     "--bootstrap", "10"]) == 0
+        assert (
+            main(
+                ["decompose", "cli", "--storage", sqlite_url, "--configs", "1", "--bootstrap", "10"]
+            )
+            == 0
+        )
     assert "residual" in capsys.readouterr().out
     assert not variance_table(sqlite_url, "cli").empty
