@@ -71,6 +71,11 @@ def _add_run(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--new", action="store_true", help="start a new study under a free name")
     mode.add_argument("--resume", action="store_true", help="require the study to exist")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="skip the confirmation stage (fresh seeds on the test part) after the search",
+    )
 
 
 def _run_config(args: argparse.Namespace) -> Any:
@@ -104,42 +109,47 @@ def _resume_command(argv: Sequence[str], study_name: str) -> str:
 
 #: Storages a command opened, closed before a fast exit (see :func:`main`).
 _OPENED: list[Any] = []
-#: The scheme of trials whose space does not search ``init``.
-_FIXED_SCHEME = "(fixed)"
 
 
 def _scheme_ranking(study: Any) -> pd.DataFrame:
-    """Each init scheme's best complete trial, best first, from the stored user attributes.
+    """Each scheme's row of :func:`initstudy.reports.scheme_table`, formatted for the terminal.
 
-    ``mean``, ``ci_low`` and ``ci_high`` are the trial's attributes (mean and 95% Student-t
-    interval over seeds), so printing the ranking reads no seed rows and imports nothing of
-    :mod:`initstudy.reports` (matplotlib, plotly); ``initstudy report`` has the full analysis.
+    Ranked on the confirmation (fresh seeds, untouched test part) when the study has one,
+    else on the search's selection scores (``attrs["scores"]`` says which).
     """
-    sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
-    complete = sorted(
-        (t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE" and t.values),
-        key=lambda t: (sign * t.values[0], t.number),
+    from initstudy.reports import scheme_table
+
+    table = scheme_table(study)
+    if table.empty:
+        return table
+    shown = pd.DataFrame(
+        {
+            "rank": table["rank"],
+            "group": table["group"],
+            "scheme": table["scheme"],
+            "trial": table["trial_number"],
+            "mean": table["mean"],
+            "ci_low": table["ci_low"],
+            "ci_high": table["ci_high"],
+            "seeds": table["n_seeds"],
+            "diverged": table["n_diverged"],
+        }
     )
-    best: dict[str, Any] = {}
-    counts: dict[str, int] = {}
-    for trial in complete:
-        scheme = str(trial.params.get("init", _FIXED_SCHEME))
-        best.setdefault(scheme, trial)
-        counts[scheme] = counts.get(scheme, 0) + 1
-    keys = ("mean", "ci_low", "ci_high", "n_diverged")
-    return pd.DataFrame(
-        [
-            {
-                "rank": rank,
-                "scheme": scheme,
-                "trial_number": trial.number,
-                **{k: float(trial.user_attrs.get(k, float("nan"))) for k in keys[:3]},
-                "n_diverged": int(trial.user_attrs.get("n_diverged", 0)),
-                "n_trials": counts[scheme],
-            }
-            for rank, (scheme, trial) in enumerate(best.items(), start=1)
-        ]
-    )
+    if table.attrs.get("scores") == "confirmation":
+        shown["selection"] = table["selection_mean"]
+    shown["trials"] = table["n_trials"]
+    if table["aliases"].astype(bool).any():
+        shown["aliases"] = table["aliases"]
+    shown.attrs.update(table.attrs)
+    return shown
+
+
+def _groups_line(ranking: pd.DataFrame) -> str:
+    parts = []
+    for name in ("best", "worse", "failed"):
+        members = ranking.loc[ranking["group"] == name, "scheme"].astype(str).tolist()
+        parts.append(f"{name}: {', '.join(members) or '-'}")
+    return "; ".join(parts)
 
 
 def _report_run(study: Any, config: Any, storage: Any) -> None:
@@ -151,28 +161,48 @@ def _report_run(study: Any, config: Any, storage: Any) -> None:
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     print(f"\nStudy {study.study_name!r} in {url}: {len(complete)} complete trials.")
     if complete:
-        best = (
-            max(complete, key=lambda t: t.values[0])
-            if len(study.directions) > 1
-            else study.best_trial
-        )
-        attrs = best.user_attrs
-        name = (study.metric_names or ["value"])[0]
-        print(
-            f"Best configuration (trial {best.number}): {name} = {best.values[0]:.4f} "
-            f"(std {attrs.get('std', float('nan')):.4f} over seeds, "
-            f"{attrs.get('n_diverged', 0):.0f} diverged)"
-        )
-        for key, value in get_space(config.space).estimator_params(best.params).items():
-            print(f"  {key} = {value!r}")
-        print("\nInit schemes, best trial of each (mean and 95% t-interval over seeds):")
-        _print_table(_scheme_ranking(study))
+        ranking = _print_ranking(study)
+        if not ranking.empty:
+            best = study.trials[int(ranking.iloc[0]["trial"])]
+            print(f"Configuration of rank 1 (trial {best.number}):")
+            for key, value in get_space(config.space).estimator_params(best.params).items():
+                print(f"  {key} = {value!r}")
     storage_arg = "" if config.storage == _DEFAULT_STORAGE else f" --storage {shlex.quote(url)}"
     print(
         f"\nReport:    initstudy report {shlex.quote(study.study_name)}{storage_arg} "
         "--html report.html"
     )
     print(f"Dashboard: initstudy dashboard --storage {shlex.quote(url)}")
+
+
+def _print_ranking(study: Any) -> pd.DataFrame:
+    """The scheme ranking and its one-line answer, saying which scores it rests on."""
+    ranking = _scheme_ranking(study)
+    confirm = study.user_attrs.get("confirm")
+    if ranking.attrs.get("scores") == "confirmation" and confirm:
+        where = (
+            f"{confirm['n_scored']} untouched test rows (one row = {1 / confirm['n_scored']:.4f})"
+            if confirm.get("on") == "test"
+            else f"the search's validation split ({confirm['n_scored']} rows; the study has no "
+            "test part)"
+        )
+        print(
+            f"\nInit schemes, confirmed: each scheme's best configuration retrained on "
+            f"{len(confirm['seeds'])} fresh seeds, scored on {where}; mean and 95% interval "
+            "over those seeds; selection = its search score (optimistic):"
+        )
+    else:
+        print(
+            "\nInit schemes, SELECTION scores (optimistic: each scheme's best search trial on "
+            "the seeds and split that chose it; `initstudy confirm` gives honest numbers):"
+        )
+    _print_table(ranking)
+    if not ranking.empty:
+        print(
+            f"Answer: {_groups_line(ranking)} (best = not distinguishable from the top by "
+            "Holm-corrected paired sign-flip tests at 0.05)."
+        )
+    return ranking
 
 
 def _describe_file_columns(config: Any) -> None:
@@ -205,6 +235,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _describe_file_columns(config)
     try:  # run_study opens the storage after the data loaded: a refused run creates no file
         study = run_study(config, progress=not args.quiet, resume=resume)
+        if config.confirm and not args.no_confirm:
+            _confirm(config.replace(study_name=study.study_name), study, quiet=args.quiet)
     except Interrupted as e:
         name = e.study_name or config.study_name
         print(
@@ -216,6 +248,64 @@ def cmd_run(args: argparse.Namespace) -> int:
     storage = resolve_storage(study_storage(study))  # the storage run_study opened
     _OPENED.append(storage)
     _report_run(study, config, storage)
+    return 0
+
+
+def _confirm(config: Any, study: Any, *, quiet: bool) -> None:
+    """The confirmation stage, interruptible like the search (rerunning resumes it)."""
+    from initstudy.study import Interrupted, confirm_study, interrupts_raise
+
+    if not quiet:
+        print(
+            f"Confirming the best configuration of each scheme on "
+            f"{len(config.confirm_seed_list)} fresh seeds ...",
+            file=sys.stderr,
+        )
+    try:
+        with interrupts_raise():
+            confirm_study(config, study, progress=not quiet)
+    except Interrupted as e:
+        e.study_name = study.study_name
+        raise
+
+
+def _add_confirm(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("study", metavar="STUDY", help="the study's name")
+    _add_storage(parser)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="fresh seeds per configuration (default: the study's [confirm] seeds, 10)",
+    )
+    parser.add_argument(
+        "--top", type=int, metavar="K", help="confirm only the K best schemes (default: all)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    """``initstudy confirm STUDY``: run or resume the confirmation stage of a study."""
+    import optuna
+
+    from initstudy.study import Interrupted, stored_config
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    changes = {"confirm_seeds": args.seeds, "confirm_top": args.top}
+    config = stored_config(args.storage, args.study, **{k: v for k, v in changes.items() if v})
+    storage = config.storage
+    _OPENED.append(storage)
+    study = optuna.load_study(study_name=args.study, storage=storage)
+    try:
+        _confirm(config, study, quiet=args.quiet)
+    except Interrupted as e:
+        print(
+            f"\nStopped by {e}; every finished seed is saved. Resume with:\n  "
+            f"{shlex.join(['initstudy', *args.argv])}",
+            file=sys.stderr,
+        )
+        return 128 + e.signum
+    _print_ranking(optuna.load_study(study_name=args.study, storage=storage))
     return 0
 
 
@@ -434,6 +524,11 @@ COMMANDS: dict[
     str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 ] = {
     "run": ("run or resume a study (no arguments: the default study)", _add_run, cmd_run),
+    "confirm": (
+        "retrain each scheme's best configuration on fresh seeds, score it on the test part",
+        _add_confirm,
+        cmd_confirm,
+    ),
     "worker": ("join a running study as one more worker process", _add_worker, cmd_worker),
     "studies": ("list the studies in a storage", _add_storage, cmd_studies),
     "show": ("show a study's trials", _add_show, cmd_show),

@@ -224,6 +224,11 @@ def _scheme_row(
     return row
 
 
+#: A confirmed scheme whose lead over a constant predictor is below this share of the best
+#: scheme's lead learned nothing that matters: it is in the ``failed`` group.
+NO_LEARNING = 0.01
+
+
 def scheme_table(storage: Any, study_name: str | None = None) -> pd.DataFrame:
     """Per init scheme, its best configuration and the spread of its scores over seeds.
 
@@ -246,7 +251,8 @@ def scheme_table(storage: Any, study_name: str | None = None) -> pd.DataFrame:
         ``ci_method``, ``n_diverged``, ``share_diverged``, ``mean_epochs``, ``n_trials``
         (complete trials of the scheme), ``params`` (the rest of the best configuration),
         ``group`` (``best``: not distinguishable from the best by the corrected paired test,
-        ``worse``, ``failed``: most seeds diverged), ``aliases`` (equivalent schemes reported
+        ``worse``, ``failed``: most seeds diverged, or confirmed no better than a constant
+        predictor), ``aliases`` (equivalent schemes reported
         under this name, never compared), ``selection_mean`` (the search score, optimistic) and
         ``note`` (what could not be computed and why).
     """
@@ -284,9 +290,20 @@ def _without_aliases(
 
 
 def _groups(data: StudyData, frame: pd.DataFrame) -> list[str]:
-    """``best``/``worse`` by :func:`best_group` on the shared seeds; ``failed`` if most diverged."""
+    """``best``/``worse`` by :func:`best_group` on the shared seeds; ``failed`` if most diverged
+    or, on confirmation scores, it learned nothing: its lead over a constant predictor (the
+    study's ``confirm["baseline"]``, the majority class or the mean) is under
+    :data:`NO_LEARNING` of the best scheme's lead (e.g. a symmetric zeros init)."""
     penalty = diverged_penalty(data)
     failed = frame["share_diverged"].fillna(0.0).to_numpy() > 0.5
+    baseline = (data.study.user_attrs.get("confirm") or {}).get("baseline")
+    if confirmed(data) and baseline is not None and math.isfinite(baseline):
+        # no learning: less than 1% of the best scheme's lead over a constant predictor
+        sign = 1.0 if data.greater_is_better else -1.0
+        lead = sign * (frame["mean"].to_numpy(dtype=float) - baseline)
+        top = np.nanmax(lead) if np.isfinite(lead).any() else math.nan
+        if math.isfinite(top) and top > 0:
+            failed |= np.nan_to_num(lead, nan=math.inf) <= NO_LEARNING * top
     by_seed = {n: _penalized_by_seed(data, n, penalty) for n in frame["trial_number"]}
     seeds = sorted(set.intersection(*(set(v.index) for v in by_seed.values())))
     groups = np.where(failed, "failed", "best").astype(object)

@@ -7,7 +7,9 @@ A TOML file has these sections (all optional; the defaults are the embedded defa
     [dataset]      name (a built-in name or a CSV/Parquet path), target
     [estimator]    kind ("mlp" or "sklearn_mlp") and any estimator parameter
     [seeds]        n (seeds 0..n-1) or values (a list), batch, vary
-    [evaluation]   validation, split_seed, scoring, preprocessing, aggregate, penalty
+    [evaluation]   validation, split_seed, test_size, scoring, preprocessing, aggregate,
+                   penalty
+    [confirm]      enabled, seeds (n or a list), schemes = "best-per-scheme", top
     [space]        preset = "keras" | file = "space.toml" | the space itself (searchspaces)
 
 Unknown sections and keys are a :class:`ConfigError` that suggests the nearest valid name.
@@ -79,12 +81,23 @@ _SECTIONS: dict[str, dict[str, str]] = {
     "evaluation": {
         "validation": "validation",
         "split_seed": "split_seed",
+        "test_size": "test_size",
         "scoring": "scoring",
         "preprocessing": "preprocessing",
         "aggregate": "aggregate",
         "penalty": "penalty",
     },
+    "confirm": {
+        "enabled": "confirm",
+        "seeds": "confirm_seeds",
+        "schemes": "confirm_schemes",
+        "top": "confirm_top",
+    },
 }
+#: Which configurations the confirmation stage retrains.
+CONFIRM_SCHEMES = ("best-per-scheme",)
+#: The first of the default confirmation seeds (10000, 10001, ...): far from the search's.
+CONFIRM_SEED_START = 10_000
 
 
 def _fail(name: str, rule: str, value: Any) -> ConfigError:
@@ -140,6 +153,20 @@ class StudyConfig:
         split, from split seed ``split_seed + s``); see :mod:`initstudy.study._repetitions`.
     validation, split_seed, scoring, aggregate, penalty
         Passed to :func:`evaluate`.
+    test_size : float, default=0.2
+        The test part set aside before the search (stratified by class, seeded by
+        ``split_seed``): no search decision sees it; the confirmation stage scores on it.
+        0 sets nothing aside (the confirmation then scores on the validation split).
+    confirm : bool, default=True
+        Whether ``initstudy run`` runs the confirmation stage after the search
+        (:func:`confirm_study`; ``run_study`` itself only searches).
+    confirm_seeds : int or tuple of int, default=10
+        The fresh seeds of the confirmation stage: ``n`` means ``10000 .. 10000+n-1``
+        (skipping any search seed); a list must not contain a search seed.
+    confirm_schemes : {"best-per-scheme"}, default="best-per-scheme"
+        Each scheme's best search trial is confirmed.
+    confirm_top : int or None, default=None
+        Only the ``top`` schemes with the best selection scores (None: every scheme).
     preprocessing : {"auto", "standard", "none"} or transformer, default="auto"
         "auto" imputes and encodes a table with missing values or text columns (fitted on
         each training part; see :mod:`initstudy.study._preprocessing`) and is exactly
@@ -187,6 +214,11 @@ class StudyConfig:
     preprocessing: Any = "auto"
     aggregate: str = "mean"
     penalty: float | None = None
+    test_size: float = 0.2
+    confirm: bool = True
+    confirm_seeds: Any = 10
+    confirm_schemes: str = "best-per-scheme"
+    confirm_top: int | None = None
     objectives: tuple[str, ...] = ("score",)
     sampler: Any = "auto"
     sampler_seed: int | None = 0
@@ -202,6 +234,8 @@ class StudyConfig:
     def __post_init__(self) -> None:
         if isinstance(self.seeds, list):
             object.__setattr__(self, "seeds", tuple(self.seeds))
+        if isinstance(self.confirm_seeds, list):
+            object.__setattr__(self, "confirm_seeds", tuple(self.confirm_seeds))
         if isinstance(self.objectives, (list, str)):
             objectives = [self.objectives] if isinstance(self.objectives, str) else self.objectives
             object.__setattr__(self, "objectives", tuple(objectives))
@@ -217,6 +251,7 @@ class StudyConfig:
         _check_int("grace_period", self.grace_period, 1)
         _check_int("split_seed", self.split_seed, 0)
         _check_int("seed_batch", self.seed_batch, 1, optional=True)
+        self._validate_confirm()
         _check_int("sampler_seed", self.sampler_seed, 0, optional=True)
         if self.timeout is not None and (
             isinstance(self.timeout, bool)
@@ -261,6 +296,47 @@ class StudyConfig:
                 f"order)",
                 list(self.vary),
             )
+
+    def _validate_confirm(self) -> None:
+        if (
+            isinstance(self.test_size, bool)
+            or not isinstance(self.test_size, (int, float))
+            or not 0.0 <= self.test_size < 1.0
+        ):
+            raise _fail(
+                "test_size", "must be a fraction in [0, 1) (0: no test part)", self.test_size
+            )
+        if not isinstance(self.confirm, bool):
+            raise _fail("confirm", "must be true or false", self.confirm)
+        _check_int("confirm_top", self.confirm_top, 1, optional=True)
+        if self.confirm_schemes not in CONFIRM_SCHEMES:
+            raise unknown_name_error("confirm schemes", self.confirm_schemes, CONFIRM_SCHEMES)
+        try:
+            check_seeds(self.confirm_seeds)
+        except ConfigError as e:
+            raise ConfigError(f"In [confirm] seeds: {e}") from None
+        if not isinstance(self.confirm_seeds, int):
+            reused = sorted(set(self.confirm_seeds) & set(self.seed_list))
+            if reused:
+                raise _fail(
+                    "confirm_seeds",
+                    f"must be fresh seeds, none of the search's {self.seed_list}",
+                    list(self.confirm_seeds),
+                )
+
+    @property
+    def confirm_seed_list(self) -> list[int]:
+        """The confirmation seeds in order (never a search seed)."""
+        if not isinstance(self.confirm_seeds, int):
+            return list(self.confirm_seeds)
+        search = set(self.seed_list)
+        seeds: list[int] = []
+        seed = CONFIRM_SEED_START
+        while len(seeds) < self.confirm_seeds:
+            if seed not in search:
+                seeds.append(seed)
+            seed += 1
+        return seeds
 
     @property
     def n_seeds(self) -> int:

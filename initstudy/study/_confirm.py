@@ -1,37 +1,65 @@
-"""The test part set aside before the search (issue 10 item 1, first step).
+"""Search, then confirm: the test part and the confirmation stage (issue 10 item 1).
 
-The confirmation stage scores each scheme's best configuration on rows no search decision
-saw. This module holds the split that sets those rows aside; the stage itself (retraining on
-fresh seeds, rows stored with ``stage="confirm"``) is :func:`confirm_study`, usable from
-Python; ``run_study`` and the CLI do not call this module yet, and the search does not yet
-exclude the test part.
+Before the search, :func:`split_test_part` sets a test part aside (``test_size``, default a
+stratified 20%, seeded by ``split_seed``): the search and its validation (holdout or K-fold)
+see only the rest, the *search part*. After the search, :func:`confirm_study` retrains the
+best configuration of each scheme (or of the ``top`` schemes) from fresh seeds that the
+search never used (``[confirm] seeds``, default 10: 10000..10009) on the whole search part,
+and scores it on the test part. Every number a report concludes on comes from these rows;
+the search's own scores are the *selection scores* (optimistic: the best of many draws, on
+the seeds and the split that chose them).
+
+Storage: the confirmation's per-seed rows sit beside the search's, with ``stage="confirm"``,
+``trial_number`` = the confirmed search trial and ``fold = 0``; a rerun (after Ctrl-C or a
+kill) reuses them and trains only what is missing. For optuna-dashboard the stage writes a
+*linked study* named ``"<study>.confirm"``: one trial per confirmed configuration (its
+parameters, the confirmation mean as its value, user attributes ``search_trial``,
+``selection_score``, ``seeds``, ``scores``). The linked study never feeds a sampler, so the
+confirmation cannot steer the search; it is rebuilt from the stored rows on every run.
+
+A study made before the test part existed has ``test_size = 0``: nothing is set aside, and
+its confirmation scores fresh seeds on the search's validation split (the seeds are fresh,
+the split is not: the reports say so).
+
+With ``[seeds] vary`` the confirmation varies what the search varies, except the split: the
+test part is one fixed set of rows.
 """
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Sequence
+import dataclasses
+import hashlib
+import sys
+import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import optuna
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import PredefinedSplit, ShuffleSplit, StratifiedShuffleSplit
 
-from initstudy.exceptions import ConfigError
+from initstudy.exceptions import ConfigError, DataError
 from initstudy.study._cache import StorageSeedCache, estimator_key_params
 from initstudy.study._datasets import Dataset
-from initstudy.study._equivalence import study_space
-from initstudy.study._evaluate import _prepare_folds, evaluate_folds
-from initstudy.study._objective import Objective
-from initstudy.study._run import _load_data, _storage
+from initstudy.study._evaluate import EvaluationResult, prepare_folds
 
-__all__ = ["confirm_study", "split_test_part"]
+__all__ = [
+    "CONFIRM_SUFFIX",
+    "confirm_study",
+    "confirmation_trials",
+    "search_part",
+    "split_test_part",
+    "test_rows",
+]
+
+#: The linked study of a study's confirmation is named ``study_name + CONFIRM_SUFFIX``.
+CONFIRM_SUFFIX = ".confirm"
 
 
 def _check_test_size(test_size: object) -> float:
     if (
         isinstance(test_size, bool)
-        or not isinstance(test_size, numbers.Real)
+        or not isinstance(test_size, (int, float))
         or not 0.0 <= float(test_size) < 1.0
     ):
         raise ConfigError(
@@ -41,14 +69,41 @@ def _check_test_size(test_size: object) -> float:
     return float(test_size)
 
 
-def _subset(dataset: Dataset, rows: np.ndarray, suffix: str) -> Dataset:
-    X = dataset.X.iloc[rows] if hasattr(dataset.X, "iloc") else dataset.X[rows]
-    return Dataset.from_arrays(
-        X,
-        dataset.y[rows],
-        task=dataset.task,
-        name=f"{dataset.name}{suffix}",
-        feature_names=dataset.feature_names,
+def test_rows(dataset: Dataset, test_size: float, split_seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted (search rows, test rows) of a dataset (stratified for classification).
+
+    Raises
+    ------
+    ConfigError
+        For a ``test_size`` outside (0, 1).
+    DataError
+        When the data cannot give a test part of that size (e.g. a class of one row).
+    """
+    size = _check_test_size(test_size)
+    if size == 0.0:
+        raise ConfigError("The 'test_size' parameter must be in (0, 1). Got 0.0 instead.")
+    stratify = dataset.task == "classification"
+    cls = StratifiedShuffleSplit if stratify else ShuffleSplit
+    splitter = cls(n_splits=1, test_size=size, random_state=split_seed)
+    try:
+        search, test = next(splitter.split(np.zeros((dataset.n_samples, 1)), dataset.y))
+    except ValueError as e:
+        raise DataError(
+            f"Cannot set a test part of test_size={size!r} aside on this data "
+            f"({dataset.n_samples} rows{', stratified by class' if stratify else ''}): {e} "
+            "Use a smaller test_size, or test_size = 0 to set nothing aside."
+        ) from None
+    return np.sort(search), np.sort(test)
+
+
+def _subset(dataset: Dataset, rows: np.ndarray, part: str, key: str) -> Dataset:
+    """The rows of a dataset as a Dataset of its own (column plan kept; own fingerprint)."""
+    X = dataset.X.iloc[rows].reset_index(drop=True) if hasattr(dataset.X, "iloc") else None
+    if X is None:
+        X = dataset.X[rows]
+    digest = hashlib.sha256(f"{dataset.fingerprint}\0{part}\0{key}".encode()).hexdigest()
+    return dataclasses.replace(
+        dataset, X=X, y=dataset.y[rows], name=f"{dataset.name}:{part}", fingerprint=digest
     )
 
 
@@ -68,102 +123,143 @@ def split_test_part(
     Returns
     -------
     search : Dataset
-        The rows the search (and its K-fold validation) may use.
+        The rows the search (and its K-fold validation) may use, in their original order;
+        its fingerprint is derived from the whole dataset's, the size and the seed.
     test : Dataset or None
         The untouched rows (stratified by class for classification); None when
-        ``test_size`` is 0.
+        ``test_size`` is 0 (and ``search`` is then ``dataset`` itself).
 
     Raises
     ------
     ConfigError
         For a ``test_size`` outside [0, 1).
+    DataError
+        When the data cannot give a test part of that size.
     """
     size = _check_test_size(test_size)
     if size == 0.0:
         return dataset, None
-    rows = np.arange(dataset.n_samples)
-    stratify = dataset.y if dataset.task == "classification" else None
-    search_rows, test_rows = train_test_split(
-        rows, test_size=size, random_state=split_seed, stratify=stratify
-    )
-    return (
-        _subset(dataset, np.sort(search_rows), ":search"),
-        _subset(dataset, np.sort(test_rows), ":test"),
-    )
+    search, test = test_rows(dataset, size, split_seed)
+    key = f"test_size={size!r}|split_seed={split_seed}"
+    return _subset(dataset, search, "search", key), _subset(dataset, test, "test", key)
 
 
-def _best_per_scheme(study: optuna.Study) -> dict[str, optuna.trial.FrozenTrial]:
-    """Each scheme's best finished search trial (first objective)."""
-    sign = 1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1.0
+def search_part(config: Any, dataset: Dataset) -> Dataset:
+    """What the search of ``config`` sees: the dataset without its test part."""
+    return split_test_part(dataset, config.test_size, config.split_seed)[0]
+
+
+def confirmation_trials(
+    study: optuna.Study, top: int | None = None
+) -> list[optuna.trial.FrozenTrial]:
+    """Each scheme's best complete search trial, best first (the ``top`` best schemes).
+
+    The scheme is the trial's ``init`` parameter; a space that does not search ``init``
+    has one "scheme", so its best trial is confirmed. Ties go to the earlier trial.
+    """
+    sign = -1.0 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1.0
+    complete = sorted(
+        (
+            t
+            for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+            if t.values and np.isfinite(t.values[0])
+        ),
+        key=lambda t: (sign * t.values[0], t.number),
+    )
     best: dict[str, optuna.trial.FrozenTrial] = {}
-    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-        scheme = str(trial.params.get("init", ""))
-        if scheme not in best or sign * trial.values[0] > sign * best[scheme].values[0]:
-            best[scheme] = trial
-    return best
+    for trial in complete:
+        best.setdefault(str(trial.params.get("init", "")), trial)
+    chosen = list(best.values())
+    return chosen if top is None else chosen[:top]
 
 
-def _test_folds(config: Any, dataset: Dataset, test_size: float) -> list[Any]:
-    """One fold: train on the search part, score on the test part."""
-    search, test = split_test_part(dataset, test_size, config.split_seed)
-    if test is None:
-        raise ConfigError(
-            "The 'test_size' parameter of confirm_study must be in (0, 1). "
-            f"Got {test_size!r} instead."
-        )
-    X = np.concatenate([np.asarray(search.X), np.asarray(test.X)])
-    y = np.concatenate([search.y, test.y])
-    rows = np.arange(len(y))
-    split = [(rows[: search.n_samples], rows[search.n_samples :])]
-    return _prepare_folds(X, y, split, config.preprocessing)
+def _test_folds(dataset: Dataset, config: Any, preprocessing: Any) -> list[Any]:
+    """One fold: train on the whole search part, score on the test part."""
+    _, test = test_rows(dataset, config.test_size, config.split_seed)
+    fold = np.full(dataset.n_samples, -1)
+    fold[test] = 0
+    return prepare_folds(
+        dataset.X,
+        dataset.y,
+        task=dataset.task,
+        validation=PredefinedSplit(fold),
+        split_seed=config.split_seed,
+        preprocessing=preprocessing,
+    )
+
+
+def _validation_key(config: Any, preprocessing: Any, on: str) -> str:
+    if on == "test":
+        where = f"test_size={config.test_size!r}|split_seed={config.split_seed}"
+    else:  # no test part: the search's own validation split
+        from initstudy.study._validation import validation_key
+
+        where = validation_key(config.validation, config.split_seed)
+    return f"confirm:{on}|{where}|preprocessing={preprocessing!r}|scoring={config.scoring!r}"
 
 
 def confirm_study(
-    config: Any, study: optuna.Study, *, seeds: Sequence[int], test_size: float = 0.2
-) -> dict[int, Any]:
+    config: Any, study: optuna.Study, *, progress: bool = False
+) -> dict[int, EvaluationResult]:
     """Retrain each scheme's best search trial on fresh seeds; score it on the test part.
 
     Rows are stored with ``stage="confirm"``, ``trial_number`` = the search trial's number
     and ``fold = 0``; stored rows are reused, so a second call (after a kill) trains only
-    what is missing.
+    what is missing. The study's user attribute ``confirm`` records what was confirmed
+    (seeds, test rows, trials), and the linked study ``"<name>.confirm"`` shows it in
+    optuna-dashboard.
 
     Parameters
     ----------
     config : StudyConfig
-        The study's config (data, estimator, split seed, preprocessing, scoring).
+        The study's config (data, estimator, split seed, test size, confirmation seeds and
+        ``confirm_top``); the study's stored ``test_size`` wins (0 for older studies).
     study : optuna.Study
-        The finished search.
-    seeds : sequence of int
-        Fresh seeds; none may be a search seed.
-    test_size : float, default=0.2
+        The search (finished or not: its complete trials so far are confirmed).
+    progress : bool, default=False
+        One line on stderr per confirmed configuration.
 
     Returns
     -------
     dict of int to EvaluationResult
-        Keyed by the search trial's number.
+        Keyed by the search trial's number, best selection score first.
 
     Raises
     ------
     ConfigError
-        If a seed was used by the search, or for a ``test_size`` outside (0, 1).
+        If the study has no complete trial, or for invalid settings.
+    Interrupted
+        On SIGINT/SIGTERM (inside ``interrupts_raise``), after the finished seeds were
+        stored: running it again resumes.
     """
-    reused = sorted(set(seeds) & set(config.seed_list))
-    if reused:
+    from initstudy.study._equivalence import study_space
+    from initstudy.study._objective import Objective
+    from initstudy.study._run import _load_data, _storage, _stored_space, stored_test_size
+
+    chosen = confirmation_trials(study, config.confirm_top)
+    if not chosen:
         raise ConfigError(
-            "The 'seeds' parameter of confirm_study must not contain a search "
-            f"seed ({list(config.seed_list)}). Got {reused} instead."
+            f"Study {study.study_name!r} has no complete trial to confirm; run the search "
+            "first (initstudy run)."
         )
-    dataset = _load_data(config)
-    space, _ = study_space(config, dataset)
     storage = _storage(config)
-    objective = Objective(config, dataset, space, storage)
-    folds = _test_folds(config, dataset, test_size)
-    validation = (
-        f"confirm|test_size={test_size!r}|split_seed={config.split_seed}"
-        f"|preprocessing={config.preprocessing!r}|scoring={config.scoring!r}"
-    )
-    results = {}
-    for trial in _best_per_scheme(study).values():
+    config = config.replace(test_size=stored_test_size(storage, study.study_name, config))
+    dataset = _load_data(config)
+    search = search_part(config, dataset)
+    space, _ = study_space(config, search)
+    space = _stored_space(space, config, study)
+    objective = Objective(config, search, space, storage)
+    on = "test" if config.test_size > 0 else "validation"
+    if on == "test":
+        folds = _test_folds(dataset, config, objective.preprocessing)
+        n_scored = int(round(len(folds[0].y_val)))
+    else:
+        folds = objective.folds(config.split_seed)
+        n_scored = int(sum(len(f.y_val) for f in folds))
+    seeds = config.confirm_seed_list
+    validation = _validation_key(config, objective.preprocessing, on)
+    results: dict[int, EvaluationResult] = {}
+    for i, trial in enumerate(chosen, start=1):
         estimator = objective.build(space.suggest(optuna.trial.FixedTrial(trial.params)))
         cache = StorageSeedCache(
             storage,
@@ -174,13 +270,98 @@ def confirm_study(
             validation=validation,
             stage="confirm",
         )
-        results[trial.number] = evaluate_folds(
-            estimator,
-            folds,
-            seeds=list(seeds),
-            scoring=config.scoring,
-            aggregate=config.aggregate,
-            penalty=config.penalty,
-            cache=cache,
-        )
+        results[trial.number] = result = _evaluate(objective, estimator, folds, seeds, cache)
+        if progress:
+            print(
+                f"confirm {i}/{len(chosen)}: trial {trial.number} "
+                f"({trial.params.get('init', 'best')}): {result.value:.4f} over "
+                f"{len(seeds)} fresh seeds (selection score {trial.values[0]:.4f})",
+                file=sys.stderr,
+                flush=True,
+            )
+    summary = {
+        "baseline": _baseline(objective, folds),
+        "seeds": seeds,
+        "on": on,
+        "test_size": config.test_size,
+        "n_scored": n_scored,
+        "trials": [t.number for t in chosen],
+        "study": study.study_name + CONFIRM_SUFFIX,
+    }
+    study.set_user_attr("confirm", summary)
+    _link(storage, study, chosen, results, seeds)
     return results
+
+
+def _baseline(objective: Any, folds: Any) -> float:
+    """The score of a constant predictor (the majority class, or the mean) on the folds."""
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    from initstudy.study._evaluate import _make_scorer
+
+    scorer = _make_scorer(objective.config.scoring)
+    scores = []
+    for fold in folds:
+        if objective.dataset.task == "classification":
+            dummy: Any = DummyClassifier(strategy="prior")
+        else:
+            dummy = DummyRegressor(strategy="mean")
+        dummy.fit(np.zeros((len(fold.y_train), 1)), fold.y_train)
+        scores.append(scorer(dummy, np.zeros((len(fold.y_val), 1)), fold.y_val))
+    return float(np.mean(scores))
+
+
+def _evaluate(objective: Any, estimator: Any, folds: Any, seeds: list[int], cache: Any) -> Any:
+    from initstudy.study._evaluate import evaluate_folds
+
+    config = objective.config
+    return evaluate_folds(
+        estimator,
+        folds,
+        seeds=seeds,
+        scoring=config.scoring,
+        aggregate=config.aggregate,
+        penalty=config.penalty,
+        cache=cache,
+    )
+
+
+def _link(
+    storage: Any,
+    study: optuna.Study,
+    chosen: list[optuna.trial.FrozenTrial],
+    results: Mapping[int, EvaluationResult],
+    seeds: list[int],
+) -> None:
+    """(Re)write the linked study that shows the confirmation in optuna-dashboard."""
+    name = study.study_name + CONFIRM_SUFFIX
+    if name in optuna.get_all_study_names(storage):
+        optuna.delete_study(study_name=name, storage=storage)
+    linked = optuna.create_study(
+        study_name=name, storage=storage, direction=study.directions[0].name.lower()
+    )
+    linked.set_user_attr("confirm_of", study.study_name)
+    linked.set_user_attr(
+        "note",
+        f"Confirmation of study {study.study_name!r}: each trial is the best search trial "
+        f"of a scheme, retrained on {len(seeds)} fresh seeds; never used by a sampler.",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        linked.set_metric_names([f"{(study.metric_names or ['score'])[0]} (confirmation)"])
+    for trial in chosen:
+        result = results[trial.number]
+        linked.add_trial(
+            optuna.trial.create_trial(
+                params=trial.params,
+                distributions=trial.distributions,
+                value=float(result.value),
+                user_attrs={
+                    **result.user_attrs(),
+                    "search_trial": trial.number,
+                    "selection_score": float(trial.values[0]),
+                    "seeds": list(result.seeds),
+                    "scores": [float(v) for v in result.seed_scores()],
+                },
+            )
+        )

@@ -40,6 +40,7 @@ from initstudy.storage import (
 )
 from initstudy.study._budget import budget_name, queue_for
 from initstudy.study._config import OBJECTIVES, StudyConfig
+from initstudy.study._confirm import search_part
 from initstudy.study._datasets import Dataset, load_dataset
 from initstudy.study._equivalence import SchemeFamilies, study_space
 from initstudy.study._estimators import check_network_memory
@@ -49,7 +50,14 @@ from initstudy.study._preprocessing import effective_preprocessing
 from initstudy.study._progress import NullProgress, make_progress
 from initstudy.study._worker import count_trials, work
 
-__all__ = ["make_pruner", "make_sampler", "run_study", "run_worker"]
+__all__ = [
+    "make_pruner",
+    "make_sampler",
+    "run_study",
+    "run_worker",
+    "stored_config",
+    "stored_test_size",
+]
 
 _STAGGER_SECONDS = 0.5
 _PARENT_POLL_SECONDS = 0.5
@@ -139,15 +147,34 @@ def _load_data(config: StudyConfig) -> Dataset:
 
 
 def _identity(config: StudyConfig, dataset: Dataset, space: Any) -> dict[str, Any]:
-    """The stored config: every setting that determines results (resumable ones left out)."""
+    """The stored config: every setting that determines results (resumable ones left out).
+
+    ``[confirm]`` is left out (it changes no search result; confirmation rows are keyed by
+    their own seeds), ``test_size`` kept: it changes the rows the search sees.
+    """
     data = config.to_dict(dataset_name=dataset.name)
     data["study"] = {k: v for k, v in data["study"].items() if k not in _RESUMABLE}
+    data.pop("confirm", None)
+    if not config.test_size:  # absent means none: records made before test parts match
+        data["evaluation"].pop("test_size", None)
     data["space"] = space.to_dict()
     if isinstance(config.preprocessing, str):  # "auto" on complete numbers is "standard"
         data["evaluation"]["preprocessing"] = effective_preprocessing(
             config.preprocessing, dataset.columns
         )
     return data
+
+
+def stored_test_size(storage: Any, study_name: str, config: StudyConfig) -> float:
+    """The test size of a stored study: its record's, 0 for a study made before test parts.
+
+    A study that does not exist yet (or has no record) takes ``config.test_size``.
+    """
+    try:
+        record = load_study_record(storage, study_name)
+    except StorageError:
+        return config.test_size
+    return float(record["config"].get("evaluation", {}).get("test_size", 0.0))
 
 
 def _storage(config: StudyConfig) -> Any:
@@ -267,9 +294,12 @@ def run_study(
     if "hidden_layer_sizes" not in get_space(config.space).params:
         check_network_memory(config.estimator_kind, dataset, config.estimator)
     effective_preprocessing(config.preprocessing, dataset.columns)  # refused before storage
-    space, families = study_space(config, dataset)
     storage = _storage(config)
-    study = _prepare(config, storage, dataset, space, resume, families)
+    if resume is not False:  # a study made before test parts resumes without one
+        config = config.replace(test_size=stored_test_size(storage, config.study_name, config))
+    whole, dataset = dataset, search_part(config, dataset)  # the search never sees the rest
+    space, families = study_space(config, dataset)
+    study = _prepare(config, storage, whole, space, resume, families)
     space = _stored_space(space, config, study)
     if progress and families.line():  # once the study is open: an error stays the one line
         print(families.line(), file=sys.stderr)
@@ -304,6 +334,33 @@ def run_study(
     return study
 
 
+def stored_config(storage: Any, study_name: str, **changes: Any) -> StudyConfig:
+    """The config of a study registered by ``run_study``, rebuilt from its stored record.
+
+    Its storage is the opened ``RDBStorage`` (with the launch's heartbeat settings), its
+    ``n_trials`` the last launch's; ``changes`` override settings that are not part of the
+    study's identity (e.g. ``confirm_seeds``).
+
+    Raises
+    ------
+    StorageError
+        If the study was not registered by ``initstudy run``.
+    """
+    rdb = resolve_storage(storage)
+    record = load_study_record(rdb, study_name)
+    loaded = optuna.load_study(study_name=study_name, storage=rdb)
+    for setting in ("heartbeat_interval", "grace_period"):  # beat as the launcher expects
+        if setting in loaded.user_attrs:
+            setattr(rdb, setting, int(loaded.user_attrs[setting]))
+    return StudyConfig.from_dict(record["config"]).replace(
+        storage=rdb,
+        study_name=study_name,
+        n_trials=int(loaded.user_attrs.get("n_trials", 1)),
+        test_size=float(record["config"].get("evaluation", {}).get("test_size", 0.0)),
+        **changes,
+    )
+
+
 def run_worker(
     storage: Any,
     study_name: str,
@@ -335,18 +392,10 @@ def run_worker(
     StorageError
         If the study was not registered by ``initstudy run``.
     """
-    rdb = resolve_storage(storage)
-    record = load_study_record(rdb, study_name)
+    config = stored_config(storage, study_name)
+    rdb = config.storage
     loaded = optuna.load_study(study_name=study_name, storage=rdb)
-    for setting in ("heartbeat_interval", "grace_period"):  # beat as the launcher expects
-        if setting in loaded.user_attrs:
-            setattr(rdb, setting, int(loaded.user_attrs[setting]))
-    config = StudyConfig.from_dict(record["config"]).replace(
-        storage=rdb,
-        study_name=study_name,
-        n_trials=int(loaded.user_attrs.get("n_trials", 1)),
-    )
-    dataset = _load_data(config)
+    dataset = search_part(config, _load_data(config))
     space, _ = study_space(config, dataset)
     worker = os.getpid() if worker is None else worker
     study = optuna.load_study(
@@ -396,7 +445,7 @@ def _process_main(
             # the interpreter booted is delivered now, to our handler, not as a traceback.
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             storage = _storage(config)
-            dataset = _load_data(config)
+            dataset = search_part(config, _load_data(config))
             space, _ = study_space(config, dataset)
             study = optuna.load_study(
                 study_name=study_name,

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from initstudy.cli import _resume_command, main
@@ -56,8 +57,8 @@ def test_run_prints_best_ranking_and_next_commands(
     code, out, err = _run(["run", str(config_file), "--storage", url, "--quiet"], capsys)
     assert code == 0, err
     assert "Study 'tiny'" in out and "2 complete trials" in out
-    assert "Best configuration (trial" in out and "accuracy, mean of 2 seeds" in out
-    assert "init = " in out and "Init schemes" in out and "ci_low" in out
+    assert "Init schemes, confirmed" in out and "ci_low" in out and "Answer: best:" in out
+    assert "Configuration of rank 1 (trial" in out and "init = " in out
     assert f"initstudy report tiny --storage {url} --html report.html" in out
     assert f"initstudy dashboard --storage {url}" in out
     # the options override the file; rerunning resumes up to --trials
@@ -246,6 +247,11 @@ def test_the_program_logs_a_line_per_trial_and_leaves_a_clean_database(
     )
     assert done.returncode == 0, done.stderr
     note, *lines = done.stderr.splitlines()  # the launch note on equivalent schemes, then trials
+    confirming = lines.index(
+        "Confirming the best configuration of each scheme on 10 fresh seeds ..."
+    )
+    lines, confirm_lines = lines[:confirming], lines[confirming + 1 :]
+    assert [line.split(":")[0] for line in confirm_lines] == ["confirm 1/2", "confirm 2/2"]
     assert note == "Note: init_scale has no effect on zeros."
     assert [line.split(" (#")[0] for line in lines] == ["trial 1/2 done", "trial 2/2 done"]
     assert "\r" not in done.stderr and "init=" in lines[0] and "(best " in lines[1]
@@ -256,14 +262,17 @@ def test_the_program_logs_a_line_per_trial_and_leaves_a_clean_database(
 def test_the_ranking_is_each_schemes_best_trial(
     config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Unconfirmed, the ranking is each scheme's best search trial (selection scores)."""
     import optuna
 
     from initstudy.cli import _scheme_ranking
 
     url = f"sqlite:///{tmp_path}/s.db"
-    assert main(["run", str(config_file), "--storage", url, "--trials", "4", "--quiet"]) == 0
+    args = ["run", str(config_file), "--storage", url, "--trials", "4", "--quiet", "--no-confirm"]
+    assert main(args) == 0
     study = optuna.load_study(study_name="tiny", storage=url)
     ranking = _scheme_ranking(study)
+    assert ranking.attrs["scores"] == "selection (optimistic)"
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     schemes = {t.params["init"] for t in complete}
     assert sorted(ranking["scheme"]) == sorted(schemes)
@@ -271,9 +280,9 @@ def test_the_ranking_is_each_schemes_best_trial(
     for row in ranking.itertuples():
         mine = [t for t in complete if t.params["init"] == row.scheme]
         best = max(mine, key=lambda t: (t.value, -t.number))
-        assert row.trial_number == best.number and row.n_trials == len(mine)
-        assert row.mean == best.user_attrs["mean"] and row.ci_low <= row.mean <= row.ci_high
-    assert list(ranking["mean"]) == sorted(ranking["mean"], reverse=True)
+        assert row.trial == best.number and row.trials == len(mine)
+        assert row.mean == pytest.approx(best.user_attrs["mean"])
+        assert np.isnan(row.ci_low) or row.ci_low <= row.mean <= row.ci_high  # NaN: all alike
 
 
 def test_run_on_a_table_prints_one_line_on_its_columns(
@@ -313,3 +322,74 @@ def test_run_on_a_table_prints_one_line_on_its_columns(
         "encoded into 1 feature(s), 10 missing value(s) imputed with the most frequent; "
         "1 row(s) with a missing target dropped."
     ) in out.splitlines()
+
+
+def test_run_confirms_on_fresh_seeds_and_ranks_on_them(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from initstudy.storage import load_seed_runs
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    code, out, err = _run(["run", str(config_file), "--storage", url], capsys)
+    assert code == 0, err
+    assert "Confirming the best configuration of each scheme on 10 fresh seeds" in err
+    assert "Init schemes, confirmed" in out and "untouched test rows (one row = 0.0333)" in out
+    assert "selection" in out and "Answer: best: " in out
+    rows = load_seed_runs(url, "tiny", stage="confirm")
+    assert sorted(set(rows["seed"])) == list(range(10_000, 10_010))
+
+
+def test_no_confirm_then_confirm_later(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from initstudy.storage import load_seed_runs
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    code, out, _ = _run(["run", str(config_file), "--storage", url, "--no-confirm"], capsys)
+    assert code == 0 and "SELECTION scores (optimistic" in out and "initstudy confirm" in out
+    assert load_seed_runs(url, "tiny", stage="confirm").empty
+    code, out, err = _run(["confirm", "tiny", "--storage", url, "--seeds", "3"], capsys)
+    assert code == 0, err
+    assert "Init schemes, confirmed" in out and "on 3 fresh seeds" in out
+    assert sorted(set(load_seed_runs(url, "tiny", stage="confirm")["seed"])) == [
+        10_000,
+        10_001,
+        10_002,
+    ]
+    code, _, err = _run(["confirm", "nope", "--storage", url], capsys)
+    _one_line_error(code, err, "nope")
+
+
+@pytest.mark.slow
+def test_an_interrupted_confirmation_resumes(tmp_path: Path) -> None:
+    from initstudy.storage import load_seed_runs
+
+    path = tmp_path / "study.toml"
+    path.write_text(CONFIG.replace("max_iter = 4", "max_iter = 40"))
+    url = f"sqlite:///{tmp_path}/s.db"
+    assert main(["run", str(path), "--storage", url, "--no-confirm", "--quiet"]) == 0
+    argv = ["confirm", "tiny", "--storage", url, "--seeds", "600", "--quiet"]
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "initstudy.cli", *argv],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(load_seed_runs(url, "tiny", stage="confirm")):
+            break
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGINT)
+    returncode = process.wait(timeout=60)
+    err = log.read_text()
+    stored = len(load_seed_runs(url, "tiny", stage="confirm"))
+    assert returncode == 130, err
+    assert "every finished seed is saved" in err and "Traceback" not in err
+    assert f"Resume with:\n  initstudy {' '.join(argv)}" in err
+    assert 0 < stored < 2 * 600
+    assert main(argv) == 0
+    rows = load_seed_runs(url, "tiny", stage="confirm")
+    assert len(rows) == 2 * 600 and not rows.duplicated(["trial_number", "seed"]).any()

@@ -34,12 +34,15 @@ init_scale = [1.0]
 
 @pytest.fixture(scope="module")
 def report_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A study made by ``initstudy run`` (3 schemes x 3 seeds on iris): its storage URL."""
+    """A study made by ``initstudy run --no-confirm`` (3 schemes x 3 seeds on iris): its URL.
+
+    Unconfirmed, so the report rests on the 3 search seeds and says they are too few.
+    """
     folder = tmp_path_factory.mktemp("report-cli")
     config = folder / "study.toml"
     config.write_text(REPORT_CONFIG)
     url = f"sqlite:///{folder}/s.db"
-    assert main(["run", str(config), "--storage", url, "--quiet"]) == 0
+    assert main(["run", str(config), "--storage", url, "--quiet", "--no-confirm"]) == 0
     return url
 
 
@@ -54,6 +57,18 @@ def test_report_prints_ranking_comparisons_and_conclusion(report_db, capsys):
         assert scheme in out
     assert "too few seeds" in out  # 3 seeds: no p-values, and it says so
     assert db.read_bytes() == before  # printing a report writes nothing
+
+
+def test_a_confirmed_report_concludes_on_the_confirmation(tmp_path, capsys):
+    config = tmp_path / "study.toml"
+    config.write_text(REPORT_CONFIG)
+    url = f"sqlite:///{tmp_path}/s.db"
+    assert main(["run", str(config), "--storage", url, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["report", "rep", "--storage", url, "--no-signal"]) == 0
+    out = capsys.readouterr().out
+    assert "on the confirmation seeds and the untouched test part" in out
+    assert "too few seeds" not in out  # 10 fresh seeds
 
 
 def test_report_writes_html_markdown_csv(report_db, tmp_path, capsys):

@@ -45,26 +45,131 @@ def test_confirm_rows_are_stored_and_reused(sqlite_url):
     from study_helpers import tiny_config
 
     from initstudy.storage import load_seed_runs
-    from initstudy.study import run_study
-    from initstudy.study._confirm import confirm_study
+    from initstudy.study import confirm_study, run_study
 
-    config = tiny_config(sqlite_url, n_trials=2)
+    config = tiny_config(sqlite_url, n_trials=2).replace(confirm_seeds=[100, 101])
     study = run_study(config)
-    first = confirm_study(config, study, seeds=[100, 101])
+    first = confirm_study(config, study)
     rows = load_seed_runs(sqlite_url, study.study_name, stage="confirm")
     assert len(rows) == 2 * len(first) and set(rows["fold"]) == {0}
     assert set(rows["seed"]) == {100, 101} and set(rows["trial_number"]) == set(first)
     assert len(load_seed_runs(sqlite_url, study.study_name, stage="search")) == 2 * 3
-    again = confirm_study(config, study, seeds=[100, 101])
+    again = confirm_study(config, study)
     assert all(r.cached for result in again.values() for r in result.records)
     assert len(load_seed_runs(sqlite_url, study.study_name, stage="confirm")) == len(rows)
+    for number, result in first.items():  # the same numbers as the first time
+        np.testing.assert_array_equal(again[number].seed_scores(), result.seed_scores())
 
 
-def test_confirm_refuses_search_seeds(sqlite_url):
+def test_confirm_seeds_must_be_fresh():
+    from initstudy.study import StudyConfig
+
+    with pytest.raises(ConfigError, match="'confirm_seeds'.*fresh.*Got \\[0, 100\\]"):
+        StudyConfig(seeds=3, confirm_seeds=[0, 100])
+    assert StudyConfig(seeds=[10_000, 10_002]).confirm_seed_list[:3] == [10_001, 10_003, 10_004]
+
+
+def _id_dataset(n: int = 120) -> Dataset:
+    """Column 0 is the row's id, so a fold shows which rows it holds."""
+    rng = np.random.default_rng(1)
+    X = np.column_stack([np.arange(n, dtype=float), rng.normal(size=(n, 3))])
+    y = np.tile([0, 1, 2], n // 3)
+    return Dataset.from_arrays(X, y, task="classification", name="ids")
+
+
+def test_search_never_sees_the_test_part(sqlite_url):
+    from initstudy.study import StudyConfig
+    from initstudy.study._confirm import _test_folds, search_part
+
+    dataset = _id_dataset()
+    config = StudyConfig(dataset=dataset, storage=sqlite_url, validation=3)
+    _, test = split_test_part(dataset, config.test_size, config.split_seed)
+    test_ids = set(test.X[:, 0])
+    search = search_part(config, dataset)
+    assert search.n_samples == 96 and not set(search.X[:, 0]) & test_ids
+    assert search.fingerprint != dataset.fingerprint
+    (confirm,) = _test_folds(dataset, config, "none")
+    assert set(confirm.X_val[:, 0]) == test_ids
+    assert set(confirm.X_train[:, 0]) == set(search.X[:, 0])
+
+
+def test_k_fold_rows_come_from_the_search_part(sqlite_url):
+    from initstudy.study import Objective, StudyConfig
+    from initstudy.study._confirm import search_part
+
+    dataset = _id_dataset()
+    config = StudyConfig(dataset=dataset, storage=sqlite_url, validation=3, preprocessing="none")
+    search = search_part(config, dataset)
+    _, test = split_test_part(dataset, config.test_size, config.split_seed)
+    for fold in Objective(config, search, None, None).folds():
+        rows = set(fold.X_train[:, 0]) | set(fold.X_val[:, 0])
+        assert rows == set(search.X[:, 0]) and not rows & set(test.X[:, 0])
+
+
+def test_a_study_made_before_test_parts_resumes_without_one(sqlite_url):
     from study_helpers import tiny_config
 
-    from initstudy.study._confirm import confirm_study
+    from initstudy.storage import load_study_record
+    from initstudy.study import run_study
 
-    config = tiny_config(sqlite_url)
-    with pytest.raises(ConfigError, match="'seeds'.*Got \\[0\\]"):
-        confirm_study(config, None, seeds=[0, 100])
+    old = tiny_config(sqlite_url, n_trials=2, test_size=0.0)
+    run_study(old)
+    assert "test_size" not in load_study_record(sqlite_url, "tiny")["config"]["evaluation"]
+    study = run_study(tiny_config(sqlite_url, n_trials=3))  # the new default, 0.2: resumes
+    assert len(study.trials) == 3
+    assert "test_size" not in load_study_record(sqlite_url, "tiny")["config"]["evaluation"]
+
+
+def test_confirmation_without_a_test_part_uses_the_validation_split(sqlite_url):
+    from study_helpers import tiny_config
+
+    from initstudy.study import confirm_study, run_study
+
+    config = tiny_config(sqlite_url, n_trials=2, test_size=0.0, confirm_seeds=2)
+    study = run_study(config)
+    confirm_study(config, study)
+    import optuna
+
+    summary = optuna.load_study(study_name="tiny", storage=sqlite_url).user_attrs["confirm"]
+    assert summary["on"] == "validation" and summary["seeds"] == [10_000, 10_001]
+
+
+def test_linked_study_shows_the_confirmation(sqlite_url):
+    import optuna
+    from study_helpers import tiny_config
+
+    from initstudy.study import confirm_study, confirmation_trials, run_study
+
+    config = tiny_config(sqlite_url, n_trials=4, confirm_seeds=3, confirm_top=2)
+    study = run_study(config)
+    results = confirm_study(config, study)
+    chosen = confirmation_trials(study, top=2)
+    assert list(results) == [t.number for t in chosen] and len(results) <= 2
+    linked = optuna.load_study(study_name="tiny.confirm", storage=sqlite_url)
+    assert [t.user_attrs["search_trial"] for t in linked.trials] == list(results)
+    for trial in linked.trials:
+        result = results[trial.user_attrs["search_trial"]]
+        assert trial.value == pytest.approx(result.value)
+        assert trial.user_attrs["seeds"] == [10_000, 10_001, 10_002]
+    confirm_study(config, study)  # rebuilt, not duplicated
+    linked = optuna.load_study(study_name="tiny.confirm", storage=sqlite_url)
+    assert len(linked.trials) == len(results)
+
+
+def test_confirmation_trials_take_each_schemes_best():
+    import optuna
+
+    study = optuna.create_study(direction="maximize")
+    dist = {"init": optuna.distributions.CategoricalDistribution(["a", "b"])}
+    for scheme, value in [("a", 0.5), ("b", 0.7), ("a", 0.9), ("b", 0.6), ("a", 0.9)]:
+        study.add_trial(
+            optuna.trial.create_trial(params={"init": scheme}, distributions=dist, value=value)
+        )
+    assert [t.number for t in confirmation_trials_of(study)] == [2, 1]
+    assert [t.number for t in confirmation_trials_of(study, top=1)] == [2]
+
+
+def confirmation_trials_of(study, top=None):
+    from initstudy.study import confirmation_trials
+
+    return confirmation_trials(study, top)

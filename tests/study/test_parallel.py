@@ -18,7 +18,7 @@ from study_helpers import SPACE, tiny_config
 
 from initstudy.searchspaces import get_space
 from initstudy.storage import load_seed_runs
-from initstudy.study import Objective, evaluate, load_dataset, run_study
+from initstudy.study import Objective, evaluate, load_dataset, run_study, search_part
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,7 @@ def _states(study: optuna.Study) -> dict[str, int]:
 def _check_scores_do_not_depend_on_the_worker(config, study: optuna.Study) -> None:
     """Re-evaluate a finished trial's parameters in this process: identical seed scores."""
     trial = next(t for t in study.trials if t.state == TrialState.COMPLETE)
-    dataset = load_dataset("iris")
+    dataset = search_part(config, load_dataset("iris"))  # what the search saw
     objective = Objective(config, dataset, get_space(SPACE), None)
     estimator = objective.build(get_space(SPACE).estimator_params(trial.params))
     again = evaluate(estimator, dataset.X, dataset.y, seeds=config.seed_list)
