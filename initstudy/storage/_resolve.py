@@ -42,6 +42,8 @@ DEFAULT_RETRY = 3
 _ENGINES: weakref.WeakSet[sa.Engine] = weakref.WeakSet()  # engines to reset after a fork
 _READY: weakref.WeakSet[sa.Engine] = weakref.WeakSet()  # engines whose tables exist
 _READ_ONLY: weakref.WeakSet[sa.Engine] = weakref.WeakSet()  # engines opened read-only
+#: The SQLite file each live engine of this process opened (see ``_open_in_this_process``).
+_SQLITE_FILES: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
 
 
 def display_url(url: str | sa.URL) -> str:
@@ -151,6 +153,19 @@ def _refuse_newer(version: int | None, shown: str) -> None:
         )
 
 
+def _open_in_this_process(path: str) -> bool:
+    """Whether a live engine of this process already opened the SQLite file ``path``.
+
+    The file was checked when that engine was made, and must not be checked again: reading
+    its header opens and closes a file descriptor, and closing any descriptor of a file
+    drops every POSIX lock this process holds on it (SQLite's own connections included).
+    Without its shared lock, another process closing its last connection deletes the WAL
+    and shared-memory files under this process's open connections, which then fail with
+    "file is not a database" or "disk I/O error" (sqlite.org/howtocorrupt.html, 2.2).
+    """
+    return any(engine_path == path for engine_path in list(_SQLITE_FILES.values()))
+
+
 def _new_rdb_storage(
     url: sa.URL, read_only: bool, heartbeat_interval: int, grace_period: int, retry: int | None
 ) -> RDBStorage:
@@ -251,13 +266,15 @@ def resolve_storage(
     url = _to_url(url_or_storage)
     shown = display_url(url)
     path = sqlite_path(url)
-    if path is not None:
+    if path is not None and not _open_in_this_process(path):
         check_sqlite_file(path, read_only=read_only, shown=shown)
     _probe(url, _engine_kwargs(url), shown)
     with database_errors(shown, "open"):
         storage = _new_rdb_storage(url, read_only, heartbeat_interval, grace_period, retry)
     if read_only:
         _READ_ONLY.add(storage.engine)
+    if path is not None:
+        _SQLITE_FILES[storage.engine] = path
     return _adopt(storage, read_only)
 
 

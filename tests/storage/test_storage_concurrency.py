@@ -119,3 +119,40 @@ def test_killed_writer_leaves_whole_trials_only(sqlite_url: str) -> None:
         counts = load_seed_runs(sqlite_url, "killed").groupby("trial_number").size()
         assert (counts == 400).all(), counts[counts != 400]
         assert len(counts) > attempt
+
+
+_WRITE_AND_CLOSE = """
+import sys
+import optuna
+from initstudy.storage import resolve_storage
+storage = resolve_storage(sys.argv[1])
+optuna.load_study(study_name="s", storage=storage).set_user_attr("other", 1)
+storage.engine.dispose()
+"""
+
+
+def test_opening_a_file_twice_in_one_process_keeps_its_wal(tmp_path: Any) -> None:
+    """A second resolve_storage on a file this process holds open must not drop its locks.
+
+    Reading the file's header would close a descriptor, which drops the process's POSIX
+    locks; another process closing its last connection then deletes the WAL under the open
+    connections ("file is not a database" on their next write).
+    """
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.db"
+    first = resolve_storage(db)
+    study = optuna.create_study(study_name="s", storage=first)
+    study.set_user_attr("first", 1)
+    second = resolve_storage(db)
+    subprocess.run([sys.executable, "-c", _WRITE_AND_CLOSE, str(db)], check=True)
+    assert (tmp_path / "s.db-wal").exists(), "another process deleted the WAL under us"
+    study.set_user_attr("again", 2)
+    assert optuna.load_study(study_name="s", storage=second).user_attrs == {
+        "first": 1,
+        "other": 1,
+        "again": 2,
+    }
+    first.engine.dispose()
+    second.engine.dispose()
