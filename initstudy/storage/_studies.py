@@ -275,11 +275,16 @@ def list_studies(storage: StorageLike) -> pd.DataFrame:
         Columns ``study_name``, ``direction`` ("maximize", "minimize", or comma-joined for
         several objectives), ``n_trials``, ``n_complete``, ``n_running``, ``best_value`` (NaN
         when none or multi-objective), ``fingerprint`` and ``created_at`` (missing, NA, for
-        studies initstudy did not register); sorted by name.
+        studies initstudy did not register); sorted by name. The linked study that shows a
+        confirmation in optuna-dashboard (``"<name>.confirm"``) is not listed.
     """
     with opened(storage) as rdb:
         with database_errors(display_url(rdb.url), "list the studies in"):
-            rows = [_summary(rdb, study) for study in rdb.get_all_studies()]
+            rows = [
+                _summary(rdb, study)
+                for study in rdb.get_all_studies()
+                if "confirm_of" not in study.user_attrs  # a confirmation's linked study
+            ]
             with orm.Session(rdb.engine) as session:
                 records = {m.study_name: m for m in session.scalars(sa.select(StudyModel))}
         for row in rows:
@@ -291,7 +296,8 @@ def list_studies(storage: StorageLike) -> pd.DataFrame:
 
 
 def delete_study_data(storage: StorageLike, study_name: str) -> None:
-    """Delete a study: its seed runs, its record and the Optuna study (trials included).
+    """Delete a study: its seed runs, its record, the Optuna study (trials included) and
+    its confirmation's linked study ``"<name>.confirm"``.
 
     Parameters
     ----------
@@ -306,8 +312,9 @@ def delete_study_data(storage: StorageLike, study_name: str) -> None:
                 runs = sa.delete(SeedRunModel).where(SeedRunModel.study_name == study_name)
                 session.execute(runs)
                 session.execute(sa.delete(StudyModel).where(StudyModel.study_name == study_name))
-            try:
-                study_id = rdb.get_study_id_from_name(study_name)
-            except KeyError:
-                return
-            rdb.delete_study(study_id)
+            for name in (study_name + ".confirm", study_name):  # its linked study first
+                try:
+                    study_id = rdb.get_study_id_from_name(name)
+                except KeyError:
+                    continue
+                rdb.delete_study(study_id)

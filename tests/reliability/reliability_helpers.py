@@ -151,7 +151,9 @@ def check_finished_study(storage: object, study_name: str, n_trials: int, n_seed
 
     Exactly ``n_trials`` COMPLETE trials, none RUNNING or WAITING; every complete trial has one
     stored row per seed (fold 0), no error; no (trial, seed, fold) stored twice; every row is
-    whole (a score or an error, never half-written).
+    whole (a score or an error, never half-written). Confirmation rows (``stage ==
+    "confirm"``) are whole, never on a search seed, never stored twice; the returned rows are
+    the search's.
     """
     import optuna
     from optuna.trial import TrialState
@@ -162,7 +164,12 @@ def check_finished_study(storage: object, study_name: str, n_trials: int, n_seed
     states = [t.state for t in study.trials]
     assert states.count(TrialState.COMPLETE) == n_trials, states
     assert TrialState.RUNNING not in states and TrialState.WAITING not in states, states
-    rows = load_seed_runs(storage, study_name)
+    every = load_seed_runs(storage, study_name)
+    assert not every.duplicated(["stage", "trial_number", "seed", "fold"]).any()
+    confirm = every[every["stage"] == "confirm"]  # fresh seeds only, whole rows
+    assert not set(confirm["seed"]) & set(range(n_seeds))
+    assert (confirm["score"].notna() | confirm["error"].notna()).all()
+    rows = every[every["stage"] == "search"]
     assert not rows.duplicated(["trial_number", "seed", "fold"]).any()
     complete = {t.number for t in study.trials if t.state == TrialState.COMPLETE}
     done = rows[rows["trial_number"].isin(complete)]
