@@ -171,7 +171,17 @@ def database_errors(shown: str, action: str) -> Iterator[None]:
     except InitStudyError:
         raise
     except (*_BACKEND_ERRORS, RuntimeError) as e:
-        raise StorageError(f"Could not {action} the study database at {shown}: {e}") from e
+        raise StorageError(
+            f"Could not {action} the study database at {shown}: {_one_line(e)}"
+        ) from e
+
+
+def _one_line(error: BaseException) -> str:
+    """A backend error in one line: the driver's message (SQLAlchemy adds the statement and a
+    help link on further lines), or the cause of Optuna's StorageInternalError."""
+    if isinstance(error, optuna.exceptions.StorageInternalError) and error.__cause__ is not None:
+        error = error.__cause__
+    return " ".join(str(getattr(error, "orig", None) or error).split())
 
 
 def stored_schema_version(connection: sa.Connection) -> int | None:

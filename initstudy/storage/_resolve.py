@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from optuna.storages import BaseStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 
 from ..exceptions import ConfigError, StorageError
+from ._queue import QueueSafeRDBStorage
 from ._models import (
     SCHEMA_VERSION,
     create_tables,
@@ -169,7 +170,10 @@ def _open_in_this_process(path: str) -> bool:
 def _new_rdb_storage(
     url: sa.URL, read_only: bool, heartbeat_interval: int, grace_period: int, retry: int | None
 ) -> RDBStorage:
-    """Build Optuna's storage (tables created unless read-only), retrying start-up races."""
+    """Build Optuna's storage (tables created unless read-only), retrying start-up races.
+
+    The storage takes WAITING trials atomically (see ``_queue``).
+    """
     path = sqlite_path(url)
     engine_kwargs = _engine_kwargs(url)
     if read_only and path is not None:
@@ -178,7 +182,7 @@ def _new_rdb_storage(
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         callback = RetryHeartbeatStaleTrialCallback(max_retry=retry)
         return retry_on_race(
-            lambda: RDBStorage(
+            lambda: QueueSafeRDBStorage(
                 url.render_as_string(hide_password=False),
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=heartbeat_interval,

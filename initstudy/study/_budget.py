@@ -2,13 +2,15 @@
 
 With plain TPE a scheme that scores well early is sampled again and again, and the best of
 many draws beats the best of few by luck alone (the winner's curse). Under the default
-``budget = "per-scheme"`` each worker, whenever no trial is waiting, queues one
-``{"init": scheme}`` trial (Optuna's ``enqueue_trial`` with partial parameters) for the
-scheme that holds the fewest trials (ties: the space's order); the sampler draws every other
-parameter of a queued trial. Queuing reads the stored trials (finished, running or waiting)
-each time, so a resumed launch goes on where the last stopped. Two workers that queue at the
-same instant can put one scheme ahead by one more trial (at most ``jobs - 1``).
-"""
+``sampler = "auto"`` (also by its explicit name ``"per-scheme"``) on a non-grid space with a
+categorical ``init``, each worker, whenever no trial is waiting, queues one ``{"init": scheme}``
+trial (Optuna's ``enqueue_trial`` with partial parameters) for the scheme that holds the
+fewest trials (ties: the space's order); TPE draws every other parameter of a queued trial.
+``sampler = "tpe"`` (or "random") keeps plain sampling. Queuing reads the stored trials
+(finished, running or waiting) each time, so a resumed launch goes on where the last stopped.
+Two workers that queue at the same instant can put one scheme ahead by one more trial (at
+most ``jobs - 1``). Each queued trial is taken by exactly one worker: the storage pops a
+WAITING trial with one conditional UPDATE (``storage/_queue.py``)."""
 
 from __future__ import annotations
 
@@ -18,21 +20,19 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from ..searchspaces._dimensions import Categorical
+from initstudy.searchspaces import Categorical
 
 __all__ = ["budget_name", "enqueue_next", "queue_for"]
 
+_PER_SCHEME = ("auto", "per-scheme")
 _COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 
 
 def budget_name(config: Any, space: Any) -> str:
-    """ "per-scheme" when asked for (``sampler = "per-scheme"``, not a grid), else "tpe".
-
-    Opt-in for now, not the default: with it on, the reliability suite found a trial told
-    twice with eight workers on one SQLite file and full-disk runs that stop differently.
-    """
+    """ "per-scheme" for ``sampler`` "auto" or "per-scheme" on a non-grid space with a
+    categorical ``init``; else "tpe" (plain sampling: "tpe", "random", a sampler instance)."""
     if (
-        config.sampler == "per-scheme"
+        config.sampler in _PER_SCHEME
         and not space.is_grid
         and isinstance(space.params.get("init"), Categorical)
     ):

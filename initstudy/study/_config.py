@@ -173,8 +173,12 @@ class StudyConfig:
         "standard" (a StandardScaler) on complete numeric data, built-in datasets included.
     objectives : tuple of str, default=("score",)
         ``("score",)``, or ``("score", "fit_seconds")`` for a multi-objective study.
-    sampler : {"auto", "tpe", "random", "grid"} or optuna sampler, default="auto"
-        "auto" is grid for a grid space, else TPE seeded with ``sampler_seed``.
+    sampler : {"auto", "per-scheme", "tpe", "random", "grid"} or optuna sampler, default="auto"
+        "auto" is grid for a grid space; else, with a categorical ``init``, an equal budget per
+        scheme ("per-scheme", its explicit name): each scheme gets the same number of trials
+        (within one, see :mod:`initstudy.study._budget`) and TPE, seeded with
+        ``sampler_seed``, tunes the other parameters inside each scheme. "tpe" is plain TPE
+        over every parameter, init included.
     sampler_seed : int or None, default=0
         Seed of the sampler (worker ``i`` of a parallel run uses ``sampler_seed + i``).
     pruner : {"none", "wilcoxon", "median"} or optuna pruner, default="none"

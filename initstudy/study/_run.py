@@ -91,7 +91,8 @@ def make_sampler(
     """The sampler of one worker of one launch.
 
     "auto" is GridSampler for a grid space, else TPE (also Optuna's multi-objective
-    default). A fresh study's first worker seeds with ``sampler_seed``; other workers, and
+    default), which the equal budget per scheme (``_budget``) steers by queuing schemes;
+    "per-scheme" is the same TPE. A fresh study's first worker seeds with ``sampler_seed``; other workers, and
     launches that resume a study holding ``n_existing`` trials, seed with
     ``SeedSequence([sampler_seed, worker, n_existing])`` so they do not replay the draws of
     the first launch. A sampler instance is used as given; workers after the first reseed it.
