@@ -293,7 +293,8 @@ def _groups(data: StudyData, frame: pd.DataFrame) -> list[str]:
     """``best``/``worse`` by :func:`best_group` on the shared seeds; ``failed`` if most diverged
     or, on confirmation scores, it learned nothing: its lead over a constant predictor (the
     study's ``confirm["baseline"]``, the majority class or the mean) is under
-    :data:`NO_LEARNING` of the best scheme's lead (e.g. a symmetric zeros init)."""
+    :data:`NO_LEARNING` of the best scheme's lead (e.g. a symmetric zeros init), or it is not
+    ahead of the constant predictor at all (then no scheme may be ``best``)."""
     penalty = diverged_penalty(data)
     failed = frame["share_diverged"].fillna(0.0).to_numpy() > 0.5
     baseline = (data.study.user_attrs.get("confirm") or {}).get("baseline")
@@ -302,8 +303,8 @@ def _groups(data: StudyData, frame: pd.DataFrame) -> list[str]:
         sign = 1.0 if data.greater_is_better else -1.0
         lead = sign * (frame["mean"].to_numpy(dtype=float) - baseline)
         top = np.nanmax(lead) if np.isfinite(lead).any() else math.nan
-        if math.isfinite(top) and top > 0:
-            failed |= np.nan_to_num(lead, nan=math.inf) <= NO_LEARNING * top
+        if math.isfinite(top):  # no better than the constant predictor fails in any case
+            failed |= np.nan_to_num(lead, nan=math.inf) <= max(NO_LEARNING * top, 0.0)
     by_seed = {n: _penalized_by_seed(data, n, penalty) for n in frame["trial_number"]}
     seeds = sorted(set.intersection(*(set(v.index) for v in by_seed.values())))
     groups = np.where(failed, "failed", "best").astype(object)

@@ -6,7 +6,7 @@ database) hold one row per (trial, seed, fold) and one row per study.
 
 from __future__ import annotations
 
-from ._models import SCHEMA_VERSION, STAGES
+from ._models import SCHEMA_VERSION, STAGES, database_errors
 from ._records import (
     SEED_RUN_COLUMNS,
     SeedRunRecord,
@@ -37,6 +37,7 @@ __all__ = [
     "SeedRunRecord",
     "StorageLike",
     "canonical_json",
+    "database_errors",
     "delete_study_data",
     "display_url",
     "fail_stale_trials",

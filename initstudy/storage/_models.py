@@ -164,13 +164,18 @@ def retry_on_race(action: Callable[[], _T], attempts: int = 8) -> _T:
 
 
 @contextmanager
-def database_errors(shown: str, action: str) -> Iterator[None]:
-    """Re-raise backend failures as StorageError naming the database and the action."""
+def database_errors(shown: str, action: str, *, runtime: bool = True) -> Iterator[None]:
+    """Re-raise backend failures as StorageError naming the database and the action.
+
+    ``runtime=False`` leaves RuntimeError alone (Optuna raises it for some storage failures;
+    around code that also trains networks, it may be something else).
+    """
+    caught = (*_BACKEND_ERRORS, RuntimeError) if runtime else _BACKEND_ERRORS
     try:
         yield
     except InitStudyError:
         raise
-    except (*_BACKEND_ERRORS, RuntimeError) as e:
+    except caught as e:
         raise StorageError(
             f"Could not {action} the study database at {shown}: {_one_line(e)}"
         ) from e

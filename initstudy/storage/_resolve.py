@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from optuna.storages import BaseStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 
 from ..exceptions import ConfigError, StorageError
-from ._queue import QueueSafeRDBStorage
 from ._models import (
     SCHEMA_VERSION,
     create_tables,
@@ -23,6 +22,7 @@ from ._models import (
     retry_on_race,
     stored_schema_version,
 )
+from ._queue import QueueSafeRDBStorage
 from ._sqlite import check_sqlite_file, read_only_url, sqlite_path
 
 __all__ = ["DEFAULT_URL", "StorageLike", "display_url", "opened", "resolve_storage"]

@@ -39,6 +39,7 @@ import optuna
 from sklearn.model_selection import PredefinedSplit, ShuffleSplit, StratifiedShuffleSplit
 
 from initstudy.exceptions import ConfigError, DataError
+from initstudy.storage import database_errors, display_url
 from initstudy.study._cache import StorageSeedCache, estimator_key_params
 from initstudy.study._datasets import Dataset
 from initstudy.study._evaluate import EvaluationResult, prepare_folds
@@ -232,9 +233,7 @@ def confirm_study(
         On SIGINT/SIGTERM (inside ``interrupts_raise``), after the finished seeds were
         stored: running it again resumes.
     """
-    from initstudy.study._equivalence import study_space
-    from initstudy.study._objective import Objective
-    from initstudy.study._run import _load_data, _storage, _stored_space, stored_test_size
+    from initstudy.study._run import _storage
 
     chosen = confirmation_trials(study, config.confirm_top)
     if not chosen:
@@ -243,6 +242,18 @@ def confirm_study(
             "first (initstudy run)."
         )
     storage = _storage(config)
+    with database_errors(display_url(storage.url), "store the confirmation in", runtime=False):
+        return _confirm_on(config, study, chosen, storage, progress)
+
+
+def _confirm_on(
+    config: Any, study: optuna.Study, chosen: list, storage: Any, progress: bool
+) -> dict[int, EvaluationResult]:
+    """confirm_study once the storage is open."""
+    from initstudy.study._equivalence import study_space
+    from initstudy.study._objective import Objective
+    from initstudy.study._run import _load_data, _stored_space, stored_test_size
+
     config = config.replace(test_size=stored_test_size(storage, study.study_name, config))
     dataset = _load_data(config)
     search = search_part(config, dataset)

@@ -32,6 +32,8 @@ from initstudy.exceptions import ConfigError, InitStudyError, StorageError, unkn
 from initstudy.mlp import set_blas_threads
 from initstudy.searchspaces import get_space
 from initstudy.storage import (
+    database_errors,
+    display_url,
     fail_stale_trials,
     load_study_record,
     next_free_study_name,
@@ -296,6 +298,16 @@ def run_study(
         check_network_memory(config.estimator_kind, dataset, config.estimator)
     effective_preprocessing(config.preprocessing, dataset.columns)  # refused before storage
     storage = _storage(config)
+    # A failing database (a full disk, a lost server) ends the run with one StorageError line;
+    # every seed stored before stays stored.
+    with database_errors(display_url(storage.url), "write the study to", runtime=False):
+        return _run_on(config, storage, dataset, resume, progress)
+
+
+def _run_on(
+    config: StudyConfig, storage: Any, dataset: Dataset, resume: bool | None, progress: bool
+) -> optuna.Study:
+    """run_study once the storage is open."""
     if resume is not False:  # a study made before test parts resumes without one
         config = config.replace(test_size=stored_test_size(storage, config.study_name, config))
     whole, dataset = dataset, search_part(config, dataset)  # the search never sees the rest

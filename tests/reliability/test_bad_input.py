@@ -695,7 +695,8 @@ def test_cli_runs_a_csv_with_text_labels(
     assert code == 0, err
     assert "2 complete trials" in out
     runs = load_seed_runs(db, "tiny")
-    assert len(runs) == 6 and runs["error"].isna().all()
+    assert (runs["stage"] == "search").sum() == 6 and runs["error"].isna().all()
+    assert (runs["stage"] == "confirm").any()  # the labels reached the test part as well
 
 
 def test_study_name_with_quotes_spaces_and_unicode(
@@ -719,7 +720,7 @@ def test_study_name_with_quotes_spaces_and_unicode(
     )
     assert code == 0, err
     assert list_studies(db)["study_name"].tolist() == [name]
-    assert len(load_seed_runs(db, name)) == 3
+    assert len(load_seed_runs(db, name, stage="search")) == 3
     code, out, err = run_main(["studies", "--storage", str(db)], capsys)
     assert code == 0 and name in out
 

@@ -74,8 +74,9 @@ def _run(folder: Path, name: str, text: str, jobs: int) -> pd.DataFrame:
 
 
 def _by_run(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per (parameters, seed, fold): the run key names them, not the trial number."""
-    out = rows.set_index("run_key").sort_index()
+    """One search row per (parameters, seed, fold): the run key names them, not the trial
+    number."""
+    out = rows[rows["stage"] == "search"].set_index("run_key").sort_index()
     out["score_bits"] = _bits(out["score"])
     out["loss_bits"] = [np.asarray(c, dtype=np.float64).tobytes().hex() for c in out["loss_curve"]]
     return out[["seed", "fold", "score_bits", "n_iter", "diverged", "loss_bits"]]
@@ -103,6 +104,16 @@ def test_jobs_1_and_jobs_4_store_the_same_per_seed_results(grid_runs) -> None:  
     common = one.index.intersection(four.index)
     assert len(common) >= 18  # see the grid-coverage test for the rest
     pd.testing.assert_frame_equal(one.loc[common], four.loc[common].drop_duplicates())
+
+
+def test_jobs_1_and_jobs_4_confirm_the_same_configurations_alike(grid_runs) -> None:  # type: ignore[no-untyped-def]
+    """The confirmation after a parallel search retrains the same trials, bitwise alike."""
+    one, four = (
+        rows[rows["stage"] == "confirm"].set_index("run_key").sort_index() for rows in grid_runs
+    )
+    assert len(one) == 3 * 10 and one.index.is_unique  # each scheme's best, on 10 fresh seeds
+    assert one.index.equals(four.index)
+    assert _bits(one["score"]) == _bits(four["score"])
 
 
 def test_a_parallel_grid_runs_every_point_once(grid_runs) -> None:  # type: ignore[no-untyped-def]

@@ -67,7 +67,7 @@ def test_diverged_seeds_are_recorded_with_the_penalty_and_the_study_goes_on(
     db, name = diverged_study
     study = optuna.load_study(study_name=name, storage=f"sqlite:///{db}")
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
-    rows = load_seed_runs(db, name)
+    rows = load_seed_runs(db, name, stage="search")
     total = 0
     for trial in study.trials:
         mine = rows[rows["trial_number"] == trial.number].sort_values("seed")
@@ -88,7 +88,7 @@ def test_the_report_shows_the_diverged_count(
 ) -> None:
     db, name = diverged_study
     table = trials_table(f"sqlite:///{db}", name).set_index("trial_number")
-    rows = load_seed_runs(db, name)
+    rows = load_seed_runs(db, name, stage="search")
     counts = rows.groupby("trial_number")["diverged"].sum().astype(int)
     assert table["n_diverged"].astype(int).to_dict() == counts.to_dict()
     text = build_markdown_report(f"sqlite:///{db}", name, path=tmp_path / "r.md").read_text()
@@ -101,23 +101,35 @@ def test_the_report_shows_the_diverged_count(
 
 
 def test_run_prints_the_diverged_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The end-of-run summary counts diverged seeds (here every scheme's only trial)."""
+    """The end-of-run table counts each scheme's diverged seeds (here of the confirmation, which
+    the table shows: every scheme's only trial retrained on fresh seeds), and a scheme that is
+    no better than a constant predictor is never called best."""
     text = DIVERGE_TOML.replace("init_scale = [1.0, 1000.0]", "init_scale = [1000.0]")
     code, out, err = run_main(
         ["run", str(write_config(tmp_path, text)), "--storage", str(tmp_path / "d.db"), "--quiet"],
         capsys,
     )
     assert code == 0, err
-    rows = load_seed_runs(tmp_path / "d.db", "diverge")
+    rows = load_seed_runs(tmp_path / "d.db", "diverge", stage="confirm")
     study = optuna.load_study(study_name="diverge", storage=f"sqlite:///{tmp_path / 'd.db'}")
     scheme = {t.number: t.params["init"] for t in study.trials}
     expected = rows.groupby(rows["trial_number"].map(scheme))["diverged"].sum().astype(int)
-    lines = out.split("Init schemes")[1].splitlines()
-    header = next(line.split() for line in lines if "n_diverged" in line)
-    printed = {}
-    for line in lines[lines.index(next(row for row in lines if "n_diverged" in row)) + 1 :]:
+    lines = out.split("Init schemes, confirmed")[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if " diverged " in line)
+    header = lines[start].split()
+    printed, groups = {}, {}
+    for line in lines[start + 1 :]:
         cells = line.split()
         if len(cells) != len(header):
             break
-        printed[cells[header.index("scheme")]] = int(cells[header.index("n_diverged")])
+        printed[cells[header.index("scheme")]] = int(cells[header.index("diverged")])
+        groups[cells[header.index("scheme")]] = (
+            cells[header.index("group")],
+            float(cells[header.index("mean")]),
+        )
     assert printed == expected.to_dict() and sum(printed.values()) > 0
+    baseline = study.user_attrs["confirm"]["baseline"]
+    assert any(mean <= baseline for _, mean in groups.values())  # what this test is about
+    for name, (group, mean) in groups.items():
+        if mean <= baseline:
+            assert group == "failed", (name, mean, baseline)
