@@ -23,6 +23,7 @@ from ._preprocessing import (
     make_auto_transformer,
 )
 from ._records import EvaluationResult, SeedRecord
+from ._repetitions import uncertainty_sources
 from ._run import make_pruner, make_sampler, run_study, run_worker
 from ._search_cv import InitSearchCV
 
@@ -53,4 +54,5 @@ __all__ = [
     "run_study",
     "run_worker",
     "summarize",
+    "uncertainty_sources",
 ]
