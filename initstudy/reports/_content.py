@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from optuna.trial import TrialState
 
 from initstudy.reports import _figures as figures
+from initstudy.reports._answer import answer_lines, answer_scores
 from initstudy.reports._curves import learning_curves, scale_response
 from initstudy.reports._importance import importances
 from initstudy.reports._load import StudyData
@@ -25,8 +26,9 @@ from initstudy.reports._tables import (
     trials_table,
 )
 from initstudy.reports._text import conclusion
+from initstudy.reports._variance import variance_table
 
-__all__ = ["PLOTS", "PlotSpec", "ReportContent", "collect"]
+__all__ = ["PLOTS", "PlotSpec", "ReportContent", "collect", "section_plots"]
 
 
 @dataclass
@@ -38,19 +40,24 @@ class ReportContent:
     data : StudyData
         The loaded study.
     tables : dict of str to DataFrame
-        ``trials``, ``schemes``, ``comparisons``, ``seed_scores``, ``learning_curves``,
-        ``scale_response``, ``importances``, ``signal``; an empty one carries
-        ``attrs["note"]``.
+        ``trials``, ``schemes``, ``comparisons``, ``seed_scores``, ``answer`` (the per-seed
+        scores of the first screen's picture), ``learning_curves``, ``scale_response``,
+        ``importances``, ``signal``, ``variance`` (the stored decomposition); an empty one
+        carries ``attrs["note"]``.
     setup : list of (str, str)
         The question and the settings, as label and text.
     conclusion : list of str
         Plain-words sentences generated from the numbers.
+    answer : list of (str, str)
+        The first screen: at most six (label, text) lines
+        (:func:`initstudy.reports._answer.answer_lines`).
     """
 
     data: StudyData
     tables: dict[str, pd.DataFrame]
     setup: list[tuple[str, str]]
     conclusion: list[str]
+    answer: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def study_name(self) -> str:
@@ -60,15 +67,26 @@ class ReportContent:
 
 @dataclass(frozen=True)
 class PlotSpec:
-    """One report plot: its title, the table it is drawn from and its plotly figure."""
+    """One report plot: its title, the table it is drawn from, its plotly figure, its section.
+
+    ``section`` is ``"plots"`` for the plots section, else the report section that shows it
+    (``"answer"``: the first screen; ``"variance"``: the decomposition).
+    """
 
     title: str
     table: str
     figure: Callable[[ReportContent], go.Figure]
+    section: str = "plots"
 
 
 #: Plot name -> spec; the names are also the PNG names of :mod:`initstudy.reports._png`.
 PLOTS: dict[str, PlotSpec] = {
+    "answer": PlotSpec(
+        "Scores per scheme, best group marked",
+        "answer",
+        lambda c: figures.answer_figure(c.tables["answer"], score_name=objective_name(c.data)),
+        section="answer",
+    ),
     "seed_scores": PlotSpec(
         "Per-seed scores by scheme",
         "seed_scores",
@@ -102,6 +120,12 @@ PLOTS: dict[str, PlotSpec] = {
         "Hyperparameter importances",
         "importances",
         lambda c: figures.importances_figure(c.tables["importances"]),
+    ),
+    "variance": PlotSpec(
+        "Where the spread comes from",
+        "variance",
+        lambda c: figures.variance_figure(c.tables["variance"]),
+        section="variance",
     ),
 }
 
@@ -221,15 +245,18 @@ def collect(
     if isinstance(storage, ReportContent):
         return storage
     data = get_data(storage, study_name)
+    schemes = scheme_table(data)
     tables = {
         "trials": trials_table(data),
-        "schemes": scheme_table(data),
+        "schemes": schemes,
         "comparisons": compare_schemes(data),
         "seed_scores": seed_scores(data),
         "learning_curves": learning_curves(data),
         "scale_response": scale_response(data),
         "importances": importances(data, evaluator=importance),
+        "variance": variance_table(data),
     }
+    tables["answer"] = answer_scores(data, schemes, tables["seed_scores"])
     if signal:
         tables["signal"] = signal_table(data)
     else:
@@ -238,8 +265,17 @@ def collect(
     if not data.complete_trials():
         tables["trials"].attrs.setdefault("note", "no complete trials")
     return ReportContent(
-        data, tables, setup_rows(data), conclusion(tables["schemes"], tables["comparisons"])
+        data,
+        tables,
+        setup_rows(data),
+        conclusion(schemes, tables["comparisons"]),
+        answer_lines(data, schemes, tables["importances"]),
     )
+
+
+def section_plots(section: str) -> dict[str, PlotSpec]:
+    """The plots a report section shows, in :data:`PLOTS` order."""
+    return {name: spec for name, spec in PLOTS.items() if spec.section == section}
 
 
 def plot_note(content: ReportContent, name: str) -> str:

@@ -10,13 +10,17 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from initstudy.reports._answer import GROUP_COLORS
+
 __all__ = [
+    "answer_figure",
     "importances_figure",
     "learning_curves_figure",
     "optimization_history_figure",
     "scale_response_figure",
     "seed_scores_figure",
     "signal_figure",
+    "variance_figure",
 ]
 
 _LAYOUT = {
@@ -223,4 +227,139 @@ def importances_figure(imp: pd.DataFrame) -> go.Figure:
     fig.update_layout(title=title, xaxis_title="importance", **_LAYOUT)
     if len(imp) and not math.isclose(float(imp["importance"].sum()), 1.0, rel_tol=1e-6):
         fig.update_layout(title=title + " (not normalized)")
+    return fig
+
+
+def _score_words(table: pd.DataFrame) -> str:
+    """ "Confirmation scores" or "Selection scores (optimistic)", from ``attrs["scores"]``."""
+    basis = table.attrs.get("scores", "selection (optimistic)")
+    return "Confirmation scores" if basis == "confirmation" else "Selection scores (optimistic)"
+
+
+def answer_figure(answer: pd.DataFrame, *, score_name: str = "score") -> go.Figure:
+    """Per-seed scores of each scheme with its mean and 95% interval, coloured by group.
+
+    Parameters
+    ----------
+    answer : pandas.DataFrame
+        :func:`initstudy.reports._answer.answer_scores` output.
+    score_name : str, default="score"
+        Axis label.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    fig = go.Figure()
+    order = list(dict.fromkeys(answer["scheme"].astype(str)))
+    for group, color in GROUP_COLORS.items():
+        rows = answer[answer["group"] == group]
+        if rows.empty:
+            continue
+        x = rows["scheme"].astype(str)
+        text = [
+            f"seed {s}" + (" (diverged: penalty)" if d else "")
+            for s, d in zip(rows["seed"], rows["diverged"], strict=True)
+        ]
+        symbols = ["x" if d else "circle" for d in rows["diverged"]]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=rows["score"],
+                mode="markers",
+                name=f"{group}: seeds",
+                legendgroup=group,
+                marker={"color": color, "opacity": 0.5, "size": 7, "symbol": symbols},
+                text=text,
+            )
+        )
+        means = rows.drop_duplicates("scheme")
+        fig.add_trace(
+            go.Scatter(
+                x=means["scheme"].astype(str),
+                y=means["mean"],
+                mode="markers",
+                name=f"{group}: mean, 95% CI",
+                legendgroup=group,
+                marker={"color": color, "size": 13, "symbol": "diamond"},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (means["ci_high"] - means["mean"]).fillna(0.0),
+                    "arrayminus": (means["mean"] - means["ci_low"]).fillna(0.0),
+                    "thickness": 2,
+                    "width": 8,
+                },
+            )
+        )
+    fig.update_layout(
+        title=f"{_score_words(answer)} per scheme: seeds, mean and 95% CI (green: best group)",
+        yaxis_title=score_name,
+        **_LAYOUT,
+    )
+    fig.update_xaxes(categoryorder="array", categoryarray=order)
+    return fig
+
+
+def variance_figure(variance: pd.DataFrame) -> go.Figure:
+    """Stacked shares of the score variance per configuration, and each share's interval.
+
+    Parameters
+    ----------
+    variance : pandas.DataFrame
+        :func:`initstudy.reports.variance_table` output.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Left: one stacked bar per configuration (the shares sum to one); right: each share
+        with its bootstrap 95% interval.
+    """
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("share of the variance", "share with 95% interval")
+    )
+    configs = [f"{s} (trial {n})" for s, n in zip(variance["scheme"], variance["trial_number"])]
+    table = variance.assign(config=configs)
+    palette = qualitative.Plotly
+    for i, source in enumerate(dict.fromkeys(table["source"])):
+        rows = table[table["source"] == source]
+        color = palette[i % len(palette)]
+        fig.add_trace(
+            go.Bar(
+                x=rows["config"],
+                y=rows["share"],
+                name=str(source),
+                legendgroup=str(source),
+                marker={"color": color},
+                customdata=rows[["share_low", "share_high"]].to_numpy(),
+                hovertemplate="%{y:.2f} (95%: %{customdata[0]:.2f} to %{customdata[1]:.2f})",
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[f"{source}<br>{c}" for c in rows["config"]],
+                y=rows["share"],
+                mode="markers",
+                name=str(source),
+                legendgroup=str(source),
+                showlegend=False,
+                marker={"color": color, "size": 9},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (rows["share_high"] - rows["share"]).clip(lower=0).fillna(0.0),
+                    "arrayminus": (rows["share"] - rows["share_low"]).clip(lower=0).fillna(0.0),
+                },
+            ),
+            row=1,
+            col=2,
+        )
+    fig.update_layout(
+        title="Where the spread comes from: shares of the variance over seeds",
+        barmode="stack",
+        **_LAYOUT,
+    )
+    fig.update_yaxes(range=[0, 1.02])
     return fig

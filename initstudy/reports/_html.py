@@ -12,18 +12,28 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 
 from initstudy import __version__
-from initstudy.reports._content import PLOTS, ReportContent, collect, plot_note
+from initstudy.reports._content import ReportContent, collect, plot_note, section_plots
 from initstudy.reports._stats import MIN_SEEDS_FOR_TEST
-from initstudy.reports._text import comparison_display, scheme_display
+from initstudy.reports._text import (
+    comparison_display,
+    scheme_display,
+    variance_display,
+    variance_summary,
+)
 
 __all__ = ["build_html_report", "render_html"]
 
+#: Sections shown only when their table has rows (the study asked for them).
+OPTIONAL = {"variance": "variance"}
+
 #: Section id -> heading, in report order.
 SECTIONS = {
+    "answer": "The answer",
     "setup": "Question and setup",
     "conclusion": "Conclusion",
     "ranking": "Ranking of schemes",
     "comparisons": "Pairwise comparisons",
+    "variance": "Where the spread comes from",
     "plots": "Plots",
     "trials": "All trials",
     "method": "How the numbers are computed",
@@ -66,11 +76,30 @@ def _conclusion(content: ReportContent) -> str:
     return f'<ul class="conclusion">{items}</ul>'
 
 
-def _plots(content: ReportContent) -> str:
-    """Every plot as an embedded plotly div, or the reason it is missing."""
+def _answer(content: ReportContent) -> str:
+    """The first screen: at most six labelled lines, then its one picture."""
+    items = "".join(
+        f"<li><strong>{html.escape(label)}:</strong> {html.escape(text)}</li>"
+        for label, text in content.answer
+    )
+    return f'<ul class="answer">{items}</ul>\n' + _plots(content, "answer", headings=False)
+
+
+def _variance(content: ReportContent) -> str:
+    """The stored variance decomposition: its summary, table and picture."""
+    variance = content.tables["variance"]
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in variance_summary(variance))
+    return f"<ul>{items}</ul>\n{_table(variance_display(variance))}\n" + _plots(
+        content, "variance", headings=False
+    )
+
+
+def _plots(content: ReportContent, section: str = "plots", *, headings: bool = True) -> str:
+    """The section's plots as embedded plotly divs, or the reason each is missing."""
     parts = []
-    for name, spec in PLOTS.items():
-        parts.append(f'<h3 id="plot-{name}">{html.escape(spec.title)}</h3>')
+    for name, spec in section_plots(section).items():
+        if headings:
+            parts.append(f'<h3 id="plot-{name}">{html.escape(spec.title)}</h3>')
         note = plot_note(content, name)
         if note:
             parts.append(f'<p class="note">Not drawn: {html.escape(note)}</p>')
@@ -100,10 +129,12 @@ def _comparisons(content: ReportContent) -> str:
 
 
 _RENDERERS = {
+    "answer": _answer,
     "setup": _setup,
     "conclusion": _conclusion,
     "ranking": _ranking,
     "comparisons": _comparisons,
+    "variance": _variance,
     "plots": _plots,
     "trials": lambda c: _table(c.tables["trials"]),
     "method": lambda c: METHOD,
@@ -126,6 +157,7 @@ def render_html(content: ReportContent) -> str:
     body = "\n".join(
         f'<section id="{sid}"><h2>{title}</h2>\n{_RENDERERS[sid](content)}\n</section>'
         for sid, title in SECTIONS.items()
+        if sid not in OPTIONAL or len(content.tables[OPTIONAL[sid]])
     )
     template = Template(
         resources.files("initstudy.reports")
@@ -155,8 +187,9 @@ def build_html_report(
     Returns
     -------
     Path
-        The written file. Sections: question and setup, conclusion, ranking with CIs,
-        comparisons, plots, all trials, method.
+        The written file. Sections: the answer (at most six lines and one picture),
+        question and setup, conclusion, ranking with CIs, comparisons, the variance
+        decomposition (when one is stored), plots, all trials, method.
     """
     path = Path(path)
     path.write_text(render_html(collect(storage, study_name, **kwargs)), encoding="utf-8")

@@ -46,7 +46,8 @@ def importances(
     Returns
     -------
     pandas.DataFrame
-        ``param``, ``importance`` (normalized to sum 1), most important first; empty with
+        ``param``, ``importance`` (normalized to sum 1), most important first;
+        ``attrs["evaluator"]`` names the evaluator ("PED-ANOVA", "FANOVA"); empty with
         ``attrs["note"]`` when fewer than 2 complete trials or Optuna cannot compute them.
     """
     factories: dict[str, Callable[[], optuna.importance.BaseImportanceEvaluator]] = {
@@ -65,4 +66,6 @@ def importances(
         return _empty(["param", "importance"], f"Optuna could not compute importances: {e}")
     if not values:
         return _empty(["param", "importance"], "no parameter varied across the complete trials")
-    return pd.DataFrame({"param": list(values), "importance": [float(v) for v in values.values()]})
+    frame = pd.DataFrame({"param": list(values), "importance": [float(v) for v in values.values()]})
+    frame.attrs["evaluator"] = evaluator.replace("_", "-").upper()
+    return frame

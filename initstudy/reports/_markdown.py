@@ -8,10 +8,16 @@ from typing import Any
 
 import pandas as pd
 
-from initstudy.reports._content import PLOTS, ReportContent, collect, plot_note
+from initstudy.reports._content import PLOTS, ReportContent, collect, plot_note, section_plots
 from initstudy.reports._png import save_png
 from initstudy.reports._tables import get_data
-from initstudy.reports._text import comparison_display, markdown_table, scheme_display
+from initstudy.reports._text import (
+    comparison_display,
+    markdown_table,
+    scheme_display,
+    variance_display,
+    variance_summary,
+)
 
 __all__ = ["build_markdown_report", "export_csv", "note_markdown", "render_markdown"]
 
@@ -24,8 +30,10 @@ def _table_md(frame: pd.DataFrame, display: Any = None) -> str:
 
 
 def note_markdown(content: ReportContent) -> str:
-    """The short Markdown summary: conclusion and ranking (the dashboard's study note)."""
-    lines = [f"## initstudy: {content.study_name}", "", "### Conclusion", ""]
+    """The short Markdown summary: answer, conclusion and ranking (the dashboard's study note)."""
+    lines = [f"## initstudy: {content.study_name}", "", "### The answer", ""]
+    lines += _answer_md(content)
+    lines += ["", "### Conclusion", ""]
     lines += [f"- {s}" for s in content.conclusion]
     lines += [
         "",
@@ -34,6 +42,26 @@ def note_markdown(content: ReportContent) -> str:
         _table_md(content.tables["schemes"], _ranking_short),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _answer_md(content: ReportContent) -> list[str]:
+    """The first screen's lines as Markdown bullets with bold labels."""
+    return [f"- **{label}:** {text}" for label, text in content.answer]
+
+
+def _images_md(content: ReportContent, images: dict[str, str], section: str) -> list[str]:
+    """The section's plots as Markdown images (or why each is missing)."""
+    lines = []
+    for name, spec in section_plots(section).items():
+        if section == "plots":
+            lines += [f"### {spec.title}", ""]
+        lines.append(
+            f"![{spec.title}]({images[name]})"
+            if name in images
+            else f"_Not drawn: {plot_note(content, name)}_"
+        )
+        lines.append("")
+    return lines
 
 
 def _ranking_short(schemes: pd.DataFrame) -> pd.DataFrame:
@@ -66,7 +94,10 @@ def render_markdown(content: ReportContent, images: dict[str, str]) -> str:
     -------
     str
     """
-    lines = [f"# initstudy report: {content.study_name}", "", "## Question and setup", ""]
+    lines = [f"# initstudy report: {content.study_name}", "", "## The answer", ""]
+    lines += _answer_md(content) + [""]
+    lines += _images_md(content, images, "answer")
+    lines += ["## Question and setup", ""]
     lines += [f"- **{k}**: {v}" for k, v in content.setup]
     lines += ["", "## Conclusion", ""] + [f"- {s}" for s in content.conclusion]
     lines += ["", "## Ranking of schemes", "", _table_md(content.tables["schemes"], scheme_display)]
@@ -76,15 +107,14 @@ def render_markdown(content: ReportContent, images: dict[str, str]) -> str:
         "",
         _table_md(content.tables["comparisons"], comparison_display),
     ]
+    variance = content.tables["variance"]
+    if len(variance):
+        lines += ["", "## Where the spread comes from", ""]
+        lines += [f"- {s}" for s in variance_summary(variance)]
+        lines += ["", markdown_table(variance_display(variance)), ""]
+        lines += _images_md(content, images, "variance")
     lines += ["", "## Plots", ""]
-    for name, spec in PLOTS.items():
-        lines += [f"### {spec.title}", ""]
-        lines.append(
-            f"![{spec.title}]({images[name]})"
-            if name in images
-            else f"_Not drawn: {plot_note(content, name)}_"
-        )
-        lines.append("")
+    lines += _images_md(content, images, "plots")
     lines += ["## All trials", "", _table_md(content.tables["trials"])]
     return "\n".join(lines) + "\n"
 

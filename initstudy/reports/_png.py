@@ -16,6 +16,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from initstudy.reports._answer import GROUP_COLORS
+
 __all__ = ["PNG_PLOTS", "save_png"]
 
 
@@ -116,8 +118,65 @@ def _importances(fig: Figure, ax: Axes, imp: pd.DataFrame) -> None:
     ax.set_title("Hyperparameter importances (Optuna)")
 
 
+def _answer(fig: Figure, ax: Axes, answer: pd.DataFrame) -> None:
+    """Per-seed scores, mean and 95% interval of each scheme, coloured by group."""
+    schemes = list(dict.fromkeys(answer["scheme"].astype(str)))
+    rng = np.random.default_rng(0)
+    for i, scheme in enumerate(schemes):
+        rows = answer[answer["scheme"].astype(str) == scheme]
+        color = GROUP_COLORS.get(str(rows["group"].iloc[0]), "tab:blue")
+        x = i + rng.uniform(-0.15, 0.15, len(rows))
+        div = rows["diverged"].to_numpy(dtype=bool)
+        ax.scatter(x[~div], rows["score"][~div], s=14, alpha=0.5, color=color, zorder=2)
+        ax.scatter(x[div], rows["score"][div], s=30, marker="x", color=color, zorder=2)
+        mean, low, high = (float(rows[c].iloc[0]) for c in ("mean", "ci_low", "ci_high"))
+        err = [[max(mean - low, 0.0)], [max(high - mean, 0.0)]] if np.isfinite(low) else None
+        ax.errorbar(
+            [i + 0.3], [mean], yerr=err, fmt="D", color=color, capsize=4, markersize=7, zorder=3
+        )
+    ax.set_xticks(range(len(schemes)), schemes)
+    ax.tick_params(axis="x", labelrotation=30)
+    basis = answer.attrs.get("scores", "selection (optimistic)")
+    words = "Confirmation scores" if basis == "confirmation" else "Selection scores (optimistic)"
+    ax.set_title(f"{words}: seeds, mean and 95% CI (green: best group, grey: worse, red: failed)")
+    ax.set_ylabel("score")
+
+
+def _variance(fig: Figure, axes: list[Axes], variance: pd.DataFrame) -> None:
+    """Stacked variance shares per configuration, and each share with its interval."""
+    configs = list(
+        dict.fromkeys(
+            f"{s}\n(trial {n})" for s, n in zip(variance["scheme"], variance["trial_number"])
+        )
+    )
+    sources = list(dict.fromkeys(variance["source"]))
+    bottom = np.zeros(len(configs))
+    width = 0.8 / max(len(configs), 1)
+    for j, source in enumerate(sources):
+        rows = variance[variance["source"] == source]
+        shares = rows["share"].to_numpy(dtype=float)
+        bars = axes[0].bar(range(len(configs)), shares, bottom=bottom, label=str(source))
+        color = bars.patches[0].get_facecolor()
+        bottom = bottom + np.nan_to_num(shares)
+        low = np.clip(shares - rows["share_low"].to_numpy(dtype=float), 0, None)
+        high = np.clip(rows["share_high"].to_numpy(dtype=float) - shares, 0, None)
+        x = j + (np.arange(len(configs)) - (len(configs) - 1) / 2) * width
+        axes[1].errorbar(x, shares, yerr=[low, high], fmt="o", capsize=3, color=color)
+    axes[0].set_xticks(range(len(configs)), configs)
+    axes[0].set_ylim(0, 1.02)
+    axes[0].set_ylabel("share of the variance")
+    axes[0].set_title("Where the spread comes from")
+    axes[0].legend(fontsize="small")
+    axes[1].set_xticks(range(len(sources)), sources)
+    axes[1].tick_params(axis="x", labelrotation=30)
+    axes[1].set_ylim(0, 1.02)
+    axes[1].set_title("Each share with its 95% interval (configurations side by side)")
+
+
 #: Plot name -> (number of axes, drawing function taking the figure, axes and a table).
 PNG_PLOTS: dict[str, tuple[int, Callable[..., None]]] = {
+    "answer": (1, _answer),
+    "variance": (2, lambda fig, axes, t: _variance(fig, axes, t)),
     "seed_scores": (1, _seed_scores),
     "scale_response": (1, _scale),
     "learning_curves": (2, lambda fig, axes, t: _curves(fig, axes, t)),

@@ -9,7 +9,16 @@ import pandas as pd
 
 from initstudy.reports._stats import MIN_SEEDS_FOR_TEST
 
-__all__ = ["comparison_display", "conclusion", "markdown_table", "render_text", "scheme_display"]
+__all__ = [
+    "answer_text",
+    "comparison_display",
+    "conclusion",
+    "markdown_table",
+    "render_text",
+    "scheme_display",
+    "variance_display",
+    "variance_summary",
+]
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -73,6 +82,47 @@ def comparison_display(comparisons: pd.DataFrame) -> pd.DataFrame:
         for _, r in comparisons.iterrows()
     ]
     return pd.DataFrame(rows)
+
+
+def answer_text(lines: list[tuple[str, str]]) -> list[str]:
+    """The first screen's (label, text) lines as ``"Label: text"``."""
+    return [f"{label}: {text}" for label, text in lines]
+
+
+def variance_display(variance: pd.DataFrame) -> pd.DataFrame:
+    """The variance decomposition with formatted shares and the interval as one column."""
+    rows = [
+        {
+            "scheme": r["scheme"],
+            "trial": r["trial_number"],
+            "source": r["source"],
+            "share": f"{r['share']:.2f}",
+            "95% interval": f"{float(r['share_low']):.2f} to {float(r['share_high']):.2f}",
+            "variance": _num(float(r["variance"]), 3),
+            "seconds": _num(float(r["seconds"]), 3),
+        }
+        for _, r in variance.iterrows()
+    ]
+    return pd.DataFrame(rows)
+
+
+def variance_summary(variance: pd.DataFrame) -> list[str]:
+    """One sentence per decomposed configuration: its largest share, and how rough it is."""
+    out = []
+    for (scheme, trial), rows in variance.groupby(["scheme", "trial_number"], sort=False):
+        top = rows.loc[rows["share"].astype(float).idxmax()]
+        out.append(
+            f"{scheme} (trial {trial}): the largest share of the spread is {top['source']}, "
+            f"{float(top['share']):.2f} (95% interval {float(top['share_low']):.2f} "
+            f"to {float(top['share_high']):.2f}); "
+            f"measured in {float(rows['seconds'].iloc[0]):.3g} s."
+        )
+    if out:
+        out.append(
+            "With 3 to 4 seeds of each source the intervals are wide: "
+            "a share is a rough figure, not a measurement."
+        )
+    return out
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -199,7 +249,7 @@ def _frame_text(frame: pd.DataFrame, display: Any, drop: tuple[str, ...] = ()) -
 
 
 def render_text(content: Any) -> str:
-    """The terminal summary: setup, ranking, comparisons and conclusion.
+    """The terminal summary: the answer first (at most six lines), then the rest of the report.
 
     Parameters
     ----------
@@ -211,6 +261,8 @@ def render_text(content: Any) -> str:
     str
     """
     lines = [f"Study {content.study_name!r}"]
+    lines += [f"  {s}" for s in answer_text(content.answer)]
+    lines += ["", "Question and setup:"]
     lines += [f"  {k}: {v}" for k, v in content.setup]
     lines += [
         "",
@@ -225,4 +277,9 @@ def render_text(content: Any) -> str:
             "  (no p-values: too few seeds for a Wilcoxon test; see the HTML report's notes)"
         )
     lines += ["", "Conclusion:"] + [f"  - {s}" for s in content.conclusion]
+    variance = content.tables.get("variance", pd.DataFrame())
+    if len(variance):
+        lines += ["", "Where the spread comes from (variance decomposition, shares sum to 1):"]
+        lines.append(variance_display(variance).to_string(index=False))
+        lines += [f"  - {s}" for s in variance_summary(variance)]
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from ._preprocessing import (
     make_auto_transformer,
 )
 from ._records import EvaluationResult, SeedRecord
+from ._repetitions import uncertainty_sources
 from ._run import make_pruner, make_sampler, run_study, run_worker, stored_config
 from ._search_cv import InitSearchCV
 
@@ -62,4 +63,5 @@ __all__ = [
     "split_test_part",
     "stored_config",
     "summarize",
+    "uncertainty_sources",
 ]

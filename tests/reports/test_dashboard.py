@@ -78,6 +78,7 @@ def test_dashboard_api_shows_trials_attrs_note_and_name(dashboard, published):
     names = {a["filename"] for a in detail["artifacts"]}
     assert names == set(uploaded) and "initstudy-report.html" in names
     assert {g["id"] for g in detail["plotly_graph_objects"]} == {
+        "initstudy-answer",
         "initstudy-seed_scores",
         "initstudy-scale_response",
     }
