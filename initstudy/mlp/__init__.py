@@ -1,4 +1,4 @@
-"""NumPy MLP estimators with the initialization as a hyperparameter, trained many seeds at once."""
+"""NumPy MLP estimators with the initialization as a hyperparameter, many fits trained at once."""
 
 from .._blas import blas_threads, one_blas_thread, set_blas_threads
 from ._classes import MLPClassifier, MLPRegressor
@@ -7,6 +7,7 @@ from ._memory import check_network_fits
 from ._params import validate_params
 from ._seeds import fit_seeds, score_seeds
 from ._signal import signal_propagation
+from ._stack import fit_stack
 
 __all__ = [
     "FromEstimator",
@@ -15,6 +16,7 @@ __all__ = [
     "blas_threads",
     "check_network_fits",
     "fit_seeds",
+    "fit_stack",
     "one_blas_thread",
     "score_seeds",
     "set_blas_threads",

@@ -32,7 +32,7 @@ from ._params import (
     validate_params,
 )
 
-__all__ = ["BaseMLP", "fit_stack", "warn_outcomes"]
+__all__ = ["BaseMLP", "train_members", "warn_outcomes"]
 
 _INIT = instance_of(
     str,
@@ -202,12 +202,18 @@ class BaseMLP(BaseEstimator):
         return order[n_val:], order[:n_val]
 
     # Planning one seed ------------------------------------------------------------------------
-    def _fresh_run(self, X: np.ndarray, layout: Layout) -> SeedRun:
-        """Draw this estimator's seed: split, initial network, batch stream."""
+    def _fresh_run(self, X: np.ndarray, layout: Layout, rows: np.ndarray | None = None) -> SeedRun:
+        """Draw this estimator's seed: split, initial network, batch stream.
+
+        ``rows`` (indices into ``X``, default all) are this member's data: everything is drawn
+        as a fit on ``X[rows]`` would draw it, and the run's indices point into ``X``.
+        """
         w_rng, b_rng, s_rng = seed_streams(
             self.random_state, self.init_random_state, self.shuffle_random_state
         )
-        train_idx, val_idx = self._split(X.shape[0], s_rng)
+        train_idx, val_idx = self._split(X.shape[0] if rows is None else rows.shape[0], s_rng)
+        if rows is not None:
+            train_idx, val_idx = rows[train_idx], None if val_idx is None else rows[val_idx]
         first: list[np.ndarray] = []
 
         def first_batch() -> np.ndarray:
@@ -243,7 +249,14 @@ class BaseMLP(BaseEstimator):
             run.best_validation_score = self.best_validation_score_
         return run
 
-    def _config(self, sizes: tuple[int, ...], n_train: int, incremental: bool) -> TrainConfig:
+    def _config(
+        self,
+        sizes: tuple[int, ...],
+        n_train: int,
+        incremental: bool,
+        members: Sequence[BaseMLP] = (),
+    ) -> TrainConfig:
+        """The training configuration; ``members`` give the per-member rate, momentum and alpha."""
         keys = (
             "learning_rate_init",
             "beta_1",
@@ -254,13 +267,20 @@ class BaseMLP(BaseEstimator):
             "nesterovs_momentum",
             "power_t",
         )
+        optimizer_params = {k: getattr(self, k) for k in keys}
+        alpha: float | np.ndarray = float(self.alpha)
+        if len(members) > 1:
+            for name in ("learning_rate_init", "momentum"):
+                optimizer_params[name] = np.array([float(getattr(e, name)) for e in members])
+            alphas = np.array([float(e.alpha) for e in members])
+            alpha = alpha if (alphas == alpha).all() else alphas
         return TrainConfig(
             sizes=sizes,
             activation=self.activation,
             out_activation=self._out_activation(),
             solver=self.solver,
-            optimizer_params={k: getattr(self, k) for k in keys},
-            alpha=float(self.alpha),
+            optimizer_params=optimizer_params,
+            alpha=alpha,
             batch_size=self._batch_size(n_train),
             max_iter=int(self.max_iter),
             tol=float(self.tol),
@@ -291,7 +311,7 @@ class BaseMLP(BaseEstimator):
     # Public API -------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> BaseMLP:
         """Fit the model to ``X`` and ``y``; see the class docstring for the fitted attributes."""
-        fit_stack([self], X, y)
+        train_members([self], X, y)
         return self
 
     def _output(self, X: Any) -> np.ndarray:
@@ -324,47 +344,53 @@ def _share_data_attributes(template: BaseMLP, others: Sequence[BaseMLP]) -> None
                 setattr(est, name, getattr(template, name))
 
 
-def warn_outcomes(runs: Sequence[SeedRun], seeds: Sequence[Any], max_iter: int) -> None:
-    """One DivergenceWarning and one ConvergenceWarning per call, naming the seeds."""
+def warn_outcomes(
+    runs: Sequence[SeedRun], seeds: Sequence[Any], max_iter: int, who: str = "random_state in"
+) -> None:
+    """One DivergenceWarning and one ConvergenceWarning per call, naming the seeds (or members)."""
     single = len(runs) == 1
     seeds = [int(s) if isinstance(s, (int, np.integer)) else s for s in seeds]
     diverged = [s for s, r in zip(seeds, runs) if r.status == "diverged"]
     if diverged:
-        who = "" if single else f" for random_state in {diverged}"
+        which = "" if single else f" for {who} {diverged}"
         warnings.warn(
-            f"Training diverged (non-finite loss){who}: the fit stopped and diverged_ is True.",
+            f"Training diverged (non-finite loss){which}: the fit stopped and diverged_ is True.",
             DivergenceWarning,
             stacklevel=3,
         )
     capped = [s for s, r in zip(seeds, runs) if r.status == "max_iter"]
     if capped:
-        who = "" if single else f" for random_state in {capped}"
+        which = "" if single else f" for {who} {capped}"
         warnings.warn(
             f"Stochastic optimizer: maximum iterations ({max_iter}) reached and the "
-            f"optimization hasn't converged yet{who}.",
+            f"optimization hasn't converged yet{which}.",
             ConvergenceWarning,
             stacklevel=3,
         )
 
 
-def fit_stack(
+def train_members(
     estimators: Sequence[BaseMLP],
     X: Any,
     y: Any,
     *,
+    rows: Sequence[np.ndarray] | None = None,
     incremental: bool = False,
     classes: Any = None,
     eval_set: tuple[Any, Any] | None = None,
     epoch_callback: Callable[[int, np.ndarray], bool] | None = None,
     warn: bool = True,
 ) -> list[SeedRun]:
-    """Fit ``estimators`` (same parameters but ``random_state``) together, in place.
+    """Fit ``estimators`` (one stack shape, see :func:`~initstudy.mlp.fit_stack`) together, in place.
 
-    Returns the seeds' training records; with ``warn`` the divergence and convergence warnings
-    are issued here (``fit_seeds`` issues them once for all its chunks instead).
+    ``rows[i]`` (indices into ``X``) are member i's training data; the members must then have
+    the same classes in their rows (the caller groups them). Returns the members' training
+    records; with ``warn`` the divergence and convergence warnings are issued here
+    (``fit_seeds`` and ``fit_stack`` issue them once for all their stacks instead).
     """
     template = estimators[0]
-    validate_params(template)
+    for est in estimators:
+        validate_params(est)
     fresh = not hasattr(template, "coefs_") or not (template.warm_start or incremental)
     X, Y = template._validate_xy(X, y, reset=fresh, classes=classes)
     _share_data_attributes(template, estimators[1:])
@@ -376,12 +402,13 @@ def fit_stack(
         raise DataError(
             f"The fitted network has {template.coefs_[-1].shape[1]} outputs but y needs {Y.shape[1]}."
         )
+    member_rows = [None] * len(estimators) if rows is None else list(rows)
     with one_blas_thread():  # initial draws (QR, LSUV calibration) are small products
         runs = [
-            e._fresh_run(X, layout) if fresh else e._continued_run(X, layout, incremental)
-            for e in estimators
+            e._fresh_run(X, layout, r) if fresh else e._continued_run(X, layout, incremental)
+            for e, r in zip(estimators, member_rows)
         ]
-    config = template._config(layout.sizes, runs[0].train_idx.shape[0], incremental)
+    config = template._config(layout.sizes, runs[0].train_idx.shape[0], incremental, estimators)
     optimizer = getattr(template, "_optimizer", None) if incremental and not fresh else None
     evaluation = None
     if eval_set is not None:

@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 from ..exceptions import ConfigError, DataError
-from ._base import BaseMLP, fit_stack
+from ._base import BaseMLP, train_members
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -203,7 +203,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if not hasattr(self, "coefs_") and classes is None:
             raise ConfigError("classes must be passed on the first call to partial_fit.")
         _check_partial_fit(self)
-        fit_stack([self], X, y, incremental=True, classes=classes)
+        train_members([self], X, y, incremental=True, classes=classes)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -306,7 +306,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self : MLPRegressor
         """
         _check_partial_fit(self)
-        fit_stack([self], X, y, incremental=True)
+        train_members([self], X, y, incremental=True)
         return self
 
     def predict(self, X: Any) -> np.ndarray:

@@ -1,9 +1,19 @@
-"""The multi-seed training loop: every seed's mini-batch step in one stacked pass.
+"""The stacked training loop: every member's mini-batch step in one stacked pass.
 
-A single ``fit`` is the one-seed case of :func:`train`; ``fit_seeds`` passes several seeds.
-Each seed has its own batch order (its own generator), its own early-stopping split, its own
-stopping decisions and its own divergence check; a seed that finishes or diverges is removed
+A single ``fit`` is the one-member case of :func:`train`; ``fit_seeds`` and ``fit_stack`` pass
+several members. Members share the layer sizes, activations, solver, batch size and epochs;
+each has its own initial weights, learning rate, momentum and L2 ``alpha`` (per-member arrays
+in the optimizer and the network), its own training rows (``SeedRun.train_idx``, any subset of
+the data), its own batch order (its own generator), its own early-stopping split, its own
+stopping decisions and its own divergence check; a member that finishes or diverges is removed
 from the stack (its row copied out) and the others go on with a smaller stack.
+
+Members with different row counts run their epochs in lock-step: batch ``j`` of every member
+whose epoch has a batch ``j``; where those batches differ in size (an epoch's last batch, or a
+member whose epoch is over), the members are stepped in sub-stacks of one batch size each
+(copies of their rows, written back after the step), so every member sees exactly its own
+batches. Epoch-end decisions (stopping, early-stopping validation) are taken for all members
+together after the epoch.
 
 Design decisions, measured on the 2-core development machine (see benchmarks/bench_fit.py):
 
@@ -14,8 +24,9 @@ Design decisions, measured on the 2-core development machine (see benchmarks/ben
 - One ``np.take`` per batch gathers every seed's rows into a reused buffer.
 - BLAS threads chosen once per call by :func:`~initstudy._blas.policy_for` from the largest
   per-seed product (one thread for small layers; see :mod:`initstudy._blas`).
-- A seed's arithmetic does not depend on the other seeds of its stack, so ``fit_seeds`` gives
-  each seed bitwise the result of its single fit (tested).
+- A member's arithmetic does not depend on the other members of its stack (each product is
+  one BLAS call per member, every elementwise operation and reduction is per member), so each
+  member is bitwise the result of its single fit (tested), whatever its rows.
 - A non-finite batch loss marks the seed diverged at once (checked every batch, one call).
 """
 
@@ -59,14 +70,18 @@ class SeedRun:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything the loop needs besides the data and the seeds."""
+    """Everything the loop needs besides the data and the seeds.
+
+    ``alpha`` and the optimizer's ``learning_rate_init`` and ``momentum`` may be one value per
+    member (float64 arrays); everything else is shared by the stack.
+    """
 
     sizes: tuple[int, ...]
     activation: str
     out_activation: str
     solver: str
     optimizer_params: dict[str, Any]
-    alpha: float
+    alpha: float | np.ndarray
     batch_size: int
     max_iter: int
     tol: float
@@ -105,10 +120,8 @@ class _Trainer:
         self.epoch_number = 0
         self._batch: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
         self.finished = np.zeros(len(runs), dtype=bool)
-        self.xval = self.yval = None
+        self._val: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         if config.early_stopping:
-            val = np.stack([r.val_idx for r in runs])
-            self.xval, self.yval = X[val], Y[val]  # plain X: the validation pass uses forward()
             for r in runs:
                 r.best_params = r.params.copy()
 
@@ -125,8 +138,7 @@ class _Trainer:
         self.net.select(keep)
         if keep.size:
             self.opt.select(keep)
-        if self.xval is not None:
-            self.xval, self.yval = self.xval[keep], self.yval[keep]
+        self._val = None
 
     def _order(self, run: SeedRun, n: int) -> np.ndarray:
         if run.first_order is not None:
@@ -135,30 +147,78 @@ class _Trainer:
         return run.batch_rng.permutation(n) if self.config.shuffle else np.arange(n)
 
     def epoch(self) -> None:
-        """One pass over every active seed's training rows, one stacked step per batch.
+        """One pass over every active member's training rows, one stacked step per batch.
 
-        Each batch's rows are gathered for all seeds with one ``np.take`` into a reused buffer
-        (no per-epoch copy of the data, so memory stays at one batch per seed).
+        Each batch's rows are gathered for all members with one ``np.take`` into a reused
+        buffer (no per-epoch copy of the data, so memory stays at one batch per member). Where
+        members' batches differ in size, :meth:`_ragged_step` steps them in sub-stacks.
         """
         runs = [self.runs[i] for i in self.active]
-        n = runs[0].train_idx.shape[0]
-        idx = np.stack([r.train_idx[self._order(r, n)] for r in runs])
+        sizes = np.array([r.train_idx.shape[0] for r in runs])
+        longest = int(sizes.max())
+        idx = np.zeros((len(runs), longest), dtype=np.intp)
+        for j, r in enumerate(runs):
+            idx[j, : sizes[j]] = r.train_idx[self._order(r, int(sizes[j]))]
         total = np.zeros(len(runs))
         bs = self.config.batch_size
-        for start in range(0, n, bs):
+        for start in range(0, longest, bs):
             check_stop()  # a Ctrl-C reaches only the main thread: seed threads stop here
-            rows = idx[:, start : start + bs]
-            xb, yb = self._gather(rows)
-            loss = self.net.loss_grad(xb, yb)
-            total += loss * rows.shape[1]
-            if not np.isfinite(loss).all():
-                bad = ~np.isfinite(loss)
-                self._diverge(bad, total / n, n)
-                idx, total = idx[~bad], total[~bad]
+            length = np.clip(sizes - start, 0, bs)
+            if not length.any():  # the members with the longest epochs diverged
+                break
+            if (length == length[0]).all():
+                bad = self._full_step(idx[:, start : start + int(length[0])], total, sizes)
+            else:
+                bad = self._ragged_step(idx[:, start:], length, total, sizes)
+            if bad.any():
+                keep = ~bad
+                idx, total, sizes = idx[keep], total[keep], sizes[keep]
                 if not self.active.size:
                     return
+        self._end_epoch(total / sizes)
+
+    def _full_step(self, rows: np.ndarray, total: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        """One step of the whole stack on batches of one size; the mask of diverged members.
+
+        A diverged member leaves the stack before the step (its weights stay those that gave
+        the non-finite loss); the others step.
+        """
+        xb, yb = self._gather(rows)
+        loss = self.net.loss_grad(xb, yb)
+        total += loss * rows.shape[1]
+        bad = ~np.isfinite(loss)
+        if bad.any():
+            self._diverge(bad, total / sizes, sizes)
+        if self.active.size:
             self.opt.step(self.net.params, self.net.grads)
-        self._end_epoch(total / n, n)
+        return bad
+
+    def _ragged_step(
+        self, idx: np.ndarray, length: np.ndarray, total: np.ndarray, sizes: np.ndarray
+    ) -> np.ndarray:
+        """Step the members in sub-stacks of equal batch size (``length`` rows of ``idx`` each).
+
+        Members with ``length`` 0 have finished their epoch and wait. Each sub-stack is a copy
+        of its members' rows (:meth:`StackedNet.subset`), stepped with ``step(..., rows=)`` and
+        written back; a diverged member is left out of its sub-stack's step.
+        """
+        bad = np.zeros(length.shape[0], dtype=bool)
+        for size in np.unique(length[length > 0]).tolist():
+            members = np.flatnonzero(length == size)
+            rows = idx[members, :size]
+            sub = self.net.subset(members)
+            loss = sub.loss_grad(self.X[rows], self.Y[rows])
+            total[members] += loss * size
+            ok = np.isfinite(loss)
+            bad[members[~ok]] = True
+            if not ok.all():
+                sub.select(np.flatnonzero(ok))
+            if ok.any():
+                self.opt.step(sub.params, sub.grads, rows=members[ok])
+                self.net.params[members[ok]] = sub.params
+        if bad.any():
+            self._diverge(bad, total / sizes, sizes)
+        return bad
 
     def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The batch ``X[rows]``, ``Y[rows]`` for every seed, in reused buffers."""
@@ -174,27 +234,27 @@ class _Trainer:
         np.take(self.Y, rows, axis=0, out=yb)
         return xb, yb
 
-    def _diverge(self, bad: np.ndarray, losses: np.ndarray, n: int) -> None:
+    def _diverge(self, bad: np.ndarray, losses: np.ndarray, sizes: np.ndarray) -> None:
         for j in np.flatnonzero(bad):
             run = self.runs[self.active[j]]
             run.loss_curve.append(float(losses[j]))
             run.n_iter += 1
-            run.t += n
+            run.t += int(sizes[j])
             run.status = "diverged"
         self._retire(bad)
 
-    def _end_epoch(self, losses: np.ndarray, n: int) -> None:
+    def _end_epoch(self, losses: np.ndarray) -> None:
         runs = [self.runs[i] for i in self.active]
         for run, loss in zip(runs, losses):
             run.loss_curve.append(float(loss))
             run.n_iter += 1
-            run.t += n
+            run.t += run.train_idx.shape[0]
             if self.config.verbose:
                 print(f"Iteration {run.n_iter}, loss = {loss:.8f}")
         plateau = (
             self._early_stopping(runs) if self.config.early_stopping else self._loss_plateau(runs)
         )
-        self.opt.epoch_end(runs[0].t)
+        self.opt.epoch_end(np.array([r.t for r in runs]))
         stop = self.opt.plateau(plateau)
         for run, p in zip(runs, plateau):
             if p:
@@ -216,18 +276,31 @@ class _Trainer:
             run.best_loss = min(run.best_loss, loss)
         return np.array([r.no_improvement > self.config.n_iter_no_change for r in runs])
 
+    def _validation_sets(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``(positions, X_val, Y_val)`` per validation-set size among the active members."""
+        if self._val is None:
+            vals = [self.runs[i].val_idx for i in self.active]
+            lengths = np.array([v.shape[0] for v in vals])
+            self._val = []
+            for size in dict.fromkeys(lengths.tolist()):
+                members = np.flatnonzero(lengths == size)
+                val = np.stack([vals[j] for j in members])
+                self._val.append((members, self.X[val], self.Y[val]))
+        return self._val
+
     def _early_stopping(self, runs: list[SeedRun]) -> np.ndarray:
-        out = forward(
-            self.xval,
-            self.net.coefs,
-            self.net.intercepts,
-            self.config.activation,
-            self.config.out_activation,
-        )[-1]
-        scores = self.scorer(out, self.yval)
+        scores = np.empty(len(runs))
+        whole = len(self._validation_sets()) == 1
+        for members, xval, yval in self._validation_sets():
+            coefs, intercepts = self.net.coefs, self.net.intercepts
+            if not whole:
+                coefs, intercepts = [c[members] for c in coefs], [b[members] for b in intercepts]
+            out = forward(
+                xval, coefs, intercepts, self.config.activation, self.config.out_activation
+            )[-1]
+            scores[members] = self.scorer(out, yval)
         tol = self.config.tol
-        for j, (run, score) in enumerate(zip(runs, scores)):
-            score = float(score)
+        for j, (run, score) in enumerate(zip(runs, scores.tolist())):
             run.validation_scores.append(score)
             run.no_improvement = (
                 run.no_improvement + 1 if score < run.best_validation_score + tol else 0

@@ -41,22 +41,34 @@ def _softmax_log_loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Softmax in place and the cross-entropy per seed.
 
     The fast path shifts each seed's logits by that seed's largest logit (one reduction); if a
-    row then sums to less than 1e-30 (its own maximum is far below: exp could underflow), the
-    logits are restored and every row is shifted by its own maximum instead.
+    row of a seed then sums to less than 1e-30 (its own maximum is far below: exp could
+    underflow), that seed's logits are restored and each of its rows is shifted by its own
+    maximum instead. The choice is made seed by seed, so a seed's arithmetic does not depend on
+    the other seeds of the stack (an exploding member does not change the others' rounding).
     """
     n = z.shape[-2]
     shift = z.max(axis=(-2, -1), keepdims=True) if z.ndim == 3 else z.max(keepdims=True)
     z -= shift
     target = _per_seed_mean(z * y, n)
     exp = np.exp(z)
-    total = np.matmul(exp, np.ones((z.shape[-1], 1), dtype=z.dtype))
-    if not total.min() >= 1e-30:
-        z += shift
-        row = _row_max(z)
-        z -= row
-        target = _per_seed_mean(z * y, n)
-        np.exp(z, out=exp)
-        total = np.matmul(exp, np.ones((z.shape[-1], 1), dtype=z.dtype))
+    ones = np.ones((z.shape[-1], 1), dtype=z.dtype)
+    total = np.matmul(exp, ones)
+    if z.ndim == 2:
+        if not total.min() >= 1e-30:
+            z += shift
+            z -= _row_max(z)
+            target = _per_seed_mean(z * y, n)
+            np.exp(z, out=exp)
+            total = np.matmul(exp, ones)
+    else:
+        low = np.flatnonzero(~(total.min(axis=(-2, -1)) >= 1e-30))
+        if low.size:
+            zs = z[low] + shift[low]
+            zs -= _row_max(zs)
+            target[low] = _per_seed_mean(zs * (y[low] if y.ndim == 3 else y), n)
+            z[low] = zs
+            exp[low] = np.exp(zs)
+            total[low] = np.matmul(exp[low], ones)
     np.divide(exp, total, out=z)
     return _per_seed_mean(np.log(total), n) - target
 

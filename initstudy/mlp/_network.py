@@ -122,18 +122,30 @@ class StackedNet:
         Owned by the network from now on (updated in place by the optimizer).
     activation, out_activation : str
         Hidden and output activation names.
-    alpha : float
-        L2 penalty, ``alpha * ||W||^2 / (2 batch_size)`` added to each batch loss (kernels only).
+    alpha : float or ndarray of shape (n_seeds,)
+        L2 penalty, ``alpha * ||W||^2 / (2 batch_size)`` added to each batch loss (kernels only);
+        an array gives each member its own.
     """
 
     def __init__(
-        self, layout: Layout, params: np.ndarray, activation: str, out_activation: str, alpha: float
+        self,
+        layout: Layout,
+        params: np.ndarray,
+        activation: str,
+        out_activation: str,
+        alpha: float | np.ndarray,
     ) -> None:
         self.layout = layout
+        self._names = (activation, out_activation)
         self.activation = ACTIVATIONS[activation]
         self.output_loss = OUTPUT_LOSSES[out_activation]
         self.alpha = alpha
         self._bind(params)
+
+    def subset(self, rows: np.ndarray) -> StackedNet:
+        """A new stack of copies of the members at positions ``rows`` (their own buffers)."""
+        alpha = self.alpha[rows] if isinstance(self.alpha, np.ndarray) else self.alpha
+        return StackedNet(self.layout, self.params[rows], *self._names, alpha)
 
     def _bind(self, params: np.ndarray, grads: np.ndarray | None = None) -> None:
         self.params = params
@@ -155,11 +167,14 @@ class StackedNet:
         self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]] = {}
         self._ones: dict[int, np.ndarray] = {}
         self._l2_masks: dict[int, np.ndarray] = {}
-        self._l2_tmp = np.empty_like(params) if self.alpha else params[:, :0]
+        self._use_l2 = bool(np.any(self.alpha))
+        self._l2_tmp = np.empty_like(params) if self._use_l2 else params[:, :0]
         self._acts_t: dict[int, list[np.ndarray]] = {}
 
     def select(self, keep: np.ndarray) -> None:
         """Keep only the seeds at positions ``keep`` (the others finished), gradients included."""
+        if isinstance(self.alpha, np.ndarray):
+            self.alpha = self.alpha[keep]
         self._bind(self.params[keep], self.grads[keep])
 
     def _buffers_for(self, n: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
@@ -195,7 +210,7 @@ class StackedNet:
         out -= y
         out *= 1.0 / n
         self._backward(x, zs, acts, deltas, out, n)
-        if self.alpha:
+        if self._use_l2:
             loss += self._l2(n)
         return loss
 
@@ -203,10 +218,17 @@ class StackedNet:
         """Add the L2 gradient of every kernel (biases excluded); return the L2 loss per seed.
 
         Three whole-buffer operations with a precomputed ``alpha / n`` mask that is zero on the
-        biases (per layer with temporaries it cost about 10% of a step).
+        biases (per layer with temporaries it cost about 10% of a step). With one ``alpha`` per
+        member the mask is ``(n_seeds, n_params)``, each row rounded from that member's
+        ``alpha / n`` as a single fit rounds its own.
         """
         if n not in self._l2_masks:
-            self._l2_masks[n] = self.layout.weight_mask(self.params.dtype) * (self.alpha / n)
+            mask = self.layout.weight_mask(self.params.dtype)
+            if isinstance(self.alpha, np.ndarray):
+                per_member = (self.alpha / n).astype(self.params.dtype)[:, np.newaxis]
+                self._l2_masks[n] = mask * per_member
+            else:
+                self._l2_masks[n] = mask * (self.alpha / n)
         scaled = self._l2_tmp
         np.multiply(self.params, self._l2_masks[n], out=scaled)
         self.grads += scaled

@@ -1,4 +1,9 @@
-"""``fit_seeds``: many random restarts of one estimator, trained together."""
+"""``fit_seeds``: many random restarts of one estimator, trained together.
+
+:func:`_fit_members` trains the members of one stack shape in memory-bounded chunks and seed
+threads; ``fit_seeds`` calls it for the restarts of one configuration and
+:func:`~initstudy.mlp.fit_stack` for each stack of its estimators.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +25,16 @@ from .._blas import (
     one_blas_thread,
 )
 from ..exceptions import ConfigError
-from ._base import BaseMLP, fit_stack, warn_outcomes
+from ._base import BaseMLP, train_members, warn_outcomes
 from ._engine import SeedRun
 
-__all__ = ["MAX_SEED_THREADS", "SEEDS_PER_THREAD", "STACK_BYTES", "fit_seeds", "score_seeds"]
+__all__ = [
+    "MAX_SEED_THREADS",
+    "SEEDS_PER_THREAD",
+    "STACK_BYTES",
+    "fit_seeds",
+    "score_seeds",
+]
 
 SEEDS_PER_THREAD = 2
 """Seed threads get at least this many seeds each (fewer do not pay for the thread)."""
@@ -135,12 +146,46 @@ def fit_seeds(
     clones = [clone(estimator).set_params(random_state=s) for s in seeds]
     _set_member_seeds(clones, "init_seeds", "init_random_state", init_seeds)
     _set_member_seeds(clones, "shuffle_seeds", "shuffle_random_state", shuffle_seeds)
-    if epoch_callback is not None:  # the callback sees every seed's score: one stack
-        runs = fit_stack(clones, X, y, eval_set=eval_set, epoch_callback=epoch_callback, warn=False)
-    else:
-        runs = _fit_groups(clones, X, y, eval_set, _seed_threads(estimator, X, len(clones)))
+    runs = _fit_members(clones, X, y, None, eval_set, epoch_callback)
     warn_outcomes(runs, seeds, int(estimator.max_iter))
     return clones
+
+
+def _fit_members(
+    clones: list[BaseMLP],
+    X: Any,
+    y: Any,
+    rows: list[np.ndarray] | None,
+    eval_set: tuple[Any, Any] | None,
+    epoch_callback: Callable[[int, np.ndarray], bool] | None,
+) -> list[SeedRun]:
+    """Fit one stack shape's ``clones`` in place, each on its ``rows`` (None: all); their records.
+
+    Members are trained sorted by row count (stable), so seed threads and memory chunks get
+    members of equal row counts together where they can (fewer sub-stack steps).
+    """
+    member_rows = rows
+    if epoch_callback is not None:  # the callback sees every seed's score: one stack
+        return train_members(
+            clones,
+            X,
+            y,
+            rows=member_rows,
+            eval_set=eval_set,
+            epoch_callback=epoch_callback,
+            warn=False,
+        )
+    threads = _seed_threads(clones[0], X, len(clones))
+    if member_rows is None:
+        return _fit_groups(clones, X, y, eval_set, threads)
+    order = np.argsort([r.shape[0] for r in member_rows], kind="stable")
+    runs = _fit_groups(
+        [clones[i] for i in order], X, y, eval_set, threads, [member_rows[i] for i in order]
+    )
+    ordered: list[SeedRun] = [runs[0]] * len(runs)
+    for position, run in zip(order, runs):
+        ordered[position] = run
+    return ordered
 
 
 def _set_member_seeds(
@@ -180,21 +225,34 @@ def _seed_threads(estimator: BaseMLP, X: Any, n_seeds: int) -> int:
 
 
 def _fit_groups(
-    clones: list[BaseMLP], X: Any, y: Any, eval_set: tuple[Any, Any] | None, threads: int
+    clones: list[BaseMLP],
+    X: Any,
+    y: Any,
+    eval_set: tuple[Any, Any] | None,
+    threads: int,
+    rows: list[np.ndarray] | None = None,
 ) -> list[SeedRun]:
     """Fit ``clones`` in contiguous groups, one per thread, each in memory-bounded stacks."""
     size = _seeds_per_stack(clones[0], X, len(clones))
     bounds = np.linspace(0, len(clones), threads + 1).round().astype(int)
-    groups = [clones[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    groups = [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
-    def fit_group(group: list[BaseMLP]) -> list[SeedRun]:
+    def fit_group(group: list[int]) -> list[SeedRun]:
         runs: list[SeedRun] = []
         for start in range(0, len(group), size):
-            runs += fit_stack(group[start : start + size], X, y, eval_set=eval_set, warn=False)
+            chunk = group[start : start + size]
+            runs += train_members(
+                [clones[i] for i in chunk],
+                X,
+                y,
+                rows=None if rows is None else [rows[i] for i in chunk],
+                eval_set=eval_set,
+                warn=False,
+            )
         return runs
 
     if threads == 1:
-        return fit_group(clones)
+        return fit_group(list(range(len(clones))))
     # The process-wide one-thread BLAS limit is taken here, in the calling thread: OpenBLAS
     # ignored set_num_threads called from other threads (measured with OpenBLAS 0.3.31).
     with (
