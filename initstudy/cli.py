@@ -236,7 +236,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:  # run_study opens the storage after the data loaded: a refused run creates no file
         study = run_study(config, progress=not args.quiet, resume=resume)
         if config.confirm and not args.no_confirm:
-            _confirm(config.replace(study_name=study.study_name), study, quiet=args.quiet)
+            _confirm(
+                config.replace(study_name=study.study_name), study, quiet=args.quiet, wait=True
+            )
     except Interrupted as e:
         name = e.study_name or config.study_name
         print(
@@ -251,7 +253,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirm(config: Any, study: Any, *, quiet: bool) -> None:
+def _confirm(config: Any, study: Any, *, quiet: bool, wait: bool = False) -> None:
     """The confirmation stage, interruptible like the search (rerunning resumes it)."""
     from initstudy.study import Interrupted, confirm_study, interrupts_raise
 
@@ -263,7 +265,7 @@ def _confirm(config: Any, study: Any, *, quiet: bool) -> None:
         )
     try:
         with interrupts_raise():
-            confirm_study(config, study, progress=not quiet)
+            confirm_study(config, study, progress=not quiet, wait=wait)
     except Interrupted as e:
         e.study_name = study.study_name
         raise

@@ -17,7 +17,7 @@ from ._records import (
     save_seed_runs,
 )
 from ._resolve import DEFAULT_URL, StorageLike, display_url, resolve_storage
-from ._stale import fail_stale_trials, trial_heartbeat
+from ._stale import fail_stale_trials, live_trials, trial_heartbeat
 from ._studies import (
     STUDY_COLUMNS,
     delete_study_data,
@@ -43,6 +43,7 @@ __all__ = [
     "fail_stale_trials",
     "find_cached_runs",
     "list_studies",
+    "live_trials",
     "load_seed_runs",
     "load_study_record",
     "make_run_key",

@@ -163,8 +163,19 @@ def _open_in_this_process(path: str) -> bool:
     Without its shared lock, another process closing its last connection deletes the WAL
     and shared-memory files under this process's open connections, which then fail with
     "file is not a database" or "disk I/O error" (sqlite.org/howtocorrupt.html, 2.2).
+    An engine with no open connection (disposed, say) holds no lock: the file is checked.
     """
-    return any(engine_path == path for engine_path in list(_SQLITE_FILES.values()))
+    return any(
+        engine_path == path and _has_connections(engine)
+        for engine, engine_path in list(_SQLITE_FILES.items())
+    )
+
+
+def _has_connections(engine: sa.Engine) -> bool:
+    pool = engine.pool
+    if not isinstance(pool, sa.pool.QueuePool):
+        return True  # a pool that cannot say: assume it holds locks
+    return pool.checkedin() + pool.checkedout() > 0
 
 
 def _new_rdb_storage(

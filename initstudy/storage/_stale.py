@@ -19,7 +19,7 @@ from ._resolve import StorageLike, display_url, opened
 from ._studies import study_names
 from ._trial_results import trial_id as id_of_trial
 
-__all__ = ["fail_stale_trials", "trial_heartbeat"]
+__all__ = ["fail_stale_trials", "live_trials", "trial_heartbeat"]
 
 _HEARTBEATS = sa.table(
     "trial_heartbeats", sa.column("trial_id"), sa.column("heartbeat", sa.DateTime)
@@ -109,6 +109,30 @@ def fail_stale_trials(
                 for trial_id in failed:
                     callback(study, rdb.get_trial(trial_id))
             return [rdb.get_trial(trial_id).number for trial_id in failed]
+
+
+def live_trials(storage: StorageLike, study_name: str) -> list[int]:
+    """The numbers of the RUNNING trials whose worker is alive (heartbeat within grace).
+
+    A RUNNING trial older than the grace period with no fresh heartbeat belongs to a dead
+    worker and is left out; so is every RUNNING trial of a storage without heartbeats (no
+    way to tell), so a caller that waits for live trials never waits forever.
+    """
+    with opened(storage) as rdb:
+        if rdb.heartbeat_interval is None and rdb.grace_period is None:
+            return []
+        grace = _grace(rdb, None)
+        with database_errors(display_url(rdb.url), f"read the trials of {study_name!r} in"):
+            study_id = rdb.get_study_id_from_name(study_name)
+            running = rdb.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+            if not running:
+                return []
+            stale = set(_stale_trial_ids(rdb, study_id, grace))
+            return [
+                t.number
+                for t in running
+                if rdb.get_trial_id_from_study_id_trial_number(study_id, t.number) not in stale
+            ]
 
 
 def _fail(rdb: RDBStorage, trial_id: int) -> bool:

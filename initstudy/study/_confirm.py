@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import random
 import sys
+import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -38,8 +40,8 @@ import numpy as np
 import optuna
 from sklearn.model_selection import PredefinedSplit, ShuffleSplit, StratifiedShuffleSplit
 
-from initstudy.exceptions import ConfigError, DataError
-from initstudy.storage import database_errors, display_url
+from initstudy.exceptions import ConfigError, DataError, StorageError
+from initstudy.storage import database_errors, display_url, live_trials
 from initstudy.study._cache import StorageSeedCache, estimator_key_params
 from initstudy.study._datasets import Dataset
 from initstudy.study._evaluate import EvaluationResult, prepare_folds
@@ -200,7 +202,7 @@ def _validation_key(config: Any, preprocessing: Any, on: str) -> str:
 
 
 def confirm_study(
-    config: Any, study: optuna.Study, *, progress: bool = False
+    config: Any, study: optuna.Study, *, progress: bool = False, wait: bool = False
 ) -> dict[int, EvaluationResult]:
     """Retrain each scheme's best search trial on fresh seeds; score it on the test part.
 
@@ -219,6 +221,10 @@ def confirm_study(
         The search (finished or not: its complete trials so far are confirmed).
     progress : bool, default=False
         One line on stderr per confirmed configuration.
+    wait : bool, default=False
+        First wait while other live processes still run trials of the search (as
+        ``initstudy run`` does: launchers of one study share its budget, and each confirms
+        what the whole search found). Trials of dead workers are not waited for.
 
     Returns
     -------
@@ -235,15 +241,31 @@ def confirm_study(
     """
     from initstudy.study._run import _storage
 
+    storage = _storage(config)
+    if wait:
+        _wait_for_live_trials(storage, study, progress)
     chosen = confirmation_trials(study, config.confirm_top)
     if not chosen:
         raise ConfigError(
             f"Study {study.study_name!r} has no complete trial to confirm; run the search "
             "first (initstudy run)."
         )
-    storage = _storage(config)
     with database_errors(display_url(storage.url), "store the confirmation in", runtime=False):
         return _confirm_on(config, study, chosen, storage, progress)
+
+
+def _wait_for_live_trials(storage: Any, study: optuna.Study, progress: bool) -> None:
+    """Sleep while trials of the search still run in other live processes."""
+    told = False
+    while live := live_trials(storage, study.study_name):
+        if progress and not told:
+            print(
+                f"waiting for {len(live)} trial(s) still running in other processes ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            told = True
+        time.sleep(1.0)
 
 
 def _confirm_on(
@@ -344,13 +366,63 @@ def _link(
     results: Mapping[int, EvaluationResult],
     seeds: list[int],
 ) -> None:
-    """(Re)write the linked study that shows the confirmation in optuna-dashboard."""
+    """(Re)write the linked study that shows the confirmation in optuna-dashboard.
+
+    Safe when several launchers of one study confirm at once: the study carries a
+    signature (the confirmed search trials and their scores); a process that finds the
+    same signature leaves it (waiting while another process is still adding its trials),
+    and one that loses a race with a concurrent rewrite tries again.
+    """
     name = study.study_name + CONFIRM_SUFFIX
-    if name in optuna.get_all_study_names(storage):
-        optuna.delete_study(study_name=name, storage=storage)
+    signature = [[t.number, float(results[t.number].value)] for t in chosen]
+    for _ in range(_LINK_TRIES):
+        try:
+            if _linked_already(storage, name, signature):
+                return
+            _write_link(storage, study, name, signature, chosen, results, seeds)
+            return
+        except (KeyError, optuna.exceptions.DuplicatedStudyError):
+            time.sleep(random.uniform(0.1, 0.5))  # another process rewrote it meanwhile
+    raise StorageError(
+        f"Could not write the linked study {name!r}: other processes kept rewriting it. "
+        "The confirmation is stored; run `initstudy confirm` again to rewrite its view."
+    )
+
+
+_LINK_TRIES = 20
+_LINK_WAIT_SECONDS = 30.0
+
+
+def _linked_already(storage: Any, name: str, signature: list) -> bool:
+    """Whether ``name`` holds exactly this confirmation (waiting for a writer to finish)."""
+    deadline = time.monotonic() + _LINK_WAIT_SECONDS
+    while name in optuna.get_all_study_names(storage):
+        linked = optuna.load_study(study_name=name, storage=storage)
+        if linked.user_attrs.get("signature") != signature:
+            optuna.delete_study(study_name=name, storage=storage)
+            return False
+        if len(linked.get_trials(deepcopy=False)) >= len(signature):
+            return True
+        if time.monotonic() > deadline:  # its writer died half way: write it again
+            optuna.delete_study(study_name=name, storage=storage)
+            return False
+        time.sleep(0.2)
+    return False
+
+
+def _write_link(
+    storage: Any,
+    study: optuna.Study,
+    name: str,
+    signature: list,
+    chosen: list[optuna.trial.FrozenTrial],
+    results: Mapping[int, EvaluationResult],
+    seeds: list[int],
+) -> None:
     linked = optuna.create_study(
         study_name=name, storage=storage, direction=study.directions[0].name.lower()
     )
+    linked.set_user_attr("signature", signature)
     linked.set_user_attr("confirm_of", study.study_name)
     linked.set_user_attr(
         "note",

@@ -22,6 +22,7 @@ from initstudy.storage import (
     fail_stale_trials,
     find_cached_runs,
     list_studies,
+    live_trials,
     load_seed_runs,
     load_study_record,
     make_run_key,
@@ -279,6 +280,18 @@ class TestStaleTrials:
     def test_unknown_study(self, storage) -> None:
         with pytest.raises(StorageError, match="Unknown study"):
             fail_stale_trials(storage, "nope")
+
+    def test_live_trials_leave_out_the_dead_and_the_finished(self, storage_url: str) -> None:
+        storage = resolve_storage(storage_url, heartbeat_interval=1, grace_period=2)
+        study = optuna.create_study(study_name="s", storage=storage)
+        dead, alive = _ask(study), _ask(study)
+        with trial_heartbeat(storage, alive):
+            assert sorted(live_trials(storage, "s")) == [dead.number, alive.number]
+            time.sleep(2.7)  # older than the grace period: the dead one has no heartbeat
+            assert live_trials(storage, "s") == [alive.number]
+        study.tell(alive, 0.5)
+        assert live_trials(storage, "s") == []
+        assert study.get_trials()[dead.number].state == optuna.trial.TrialState.RUNNING
 
 
 def test_run_key_is_canonical_and_sensitive() -> None:

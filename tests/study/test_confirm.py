@@ -156,6 +156,46 @@ def test_linked_study_shows_the_confirmation(sqlite_url):
     assert len(linked.trials) == len(results)
 
 
+def test_launchers_linking_at_once_write_one_linked_study(sqlite_url):
+    """Launchers of one study confirm at once: one linked study, each trial once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import optuna
+    from study_helpers import tiny_config
+
+    from initstudy.study import confirm_study, confirmation_trials, run_study
+    from initstudy.study._confirm import _link
+
+    config = tiny_config(sqlite_url, n_trials=4, confirm_seeds=2)
+    study = run_study(config)
+    results = confirm_study(config, study)
+    chosen = confirmation_trials(study)
+    with ThreadPoolExecutor(4) as pool:
+        done = [
+            pool.submit(_link, sqlite_url, study, chosen, results, [10_000, 10_001])
+            for _ in range(4)
+        ]
+    for future in done:
+        future.result()
+    linked = optuna.load_study(study_name="tiny.confirm", storage=sqlite_url)
+    assert [t.user_attrs["search_trial"] for t in linked.trials] == list(results)
+
+
+def test_confirm_waits_for_trials_running_elsewhere(sqlite_url, monkeypatch):
+    from study_helpers import tiny_config
+
+    import initstudy.study._confirm as confirm
+    from initstudy.study import confirm_study, run_study
+
+    config = tiny_config(sqlite_url, n_trials=2, confirm_seeds=2)
+    study = run_study(config)
+    answers = iter([[7], [7], []])  # another process runs trial 7 for two polls
+    monkeypatch.setattr(confirm, "live_trials", lambda storage, name: next(answers))
+    monkeypatch.setattr(confirm.time, "sleep", lambda seconds: None)
+    assert confirm_study(config, study, wait=True)
+    assert next(answers, "all asked") == "all asked"
+
+
 def test_confirmation_trials_take_each_schemes_best():
     import optuna
 
