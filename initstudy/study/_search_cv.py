@@ -19,6 +19,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from initstudy.exceptions import ConfigError
 from initstudy.study._search_cv_fit import EstimatorLayout, final_step
+from initstudy.study._search_cv_honest import (
+    CONFIRM_SEED_OFFSET,
+    budget_of,
+    confirm_schemes,
+    run_trials,
+    search_families,
+)
 from initstudy.study._search_cv_objective import SearchObjective
 from initstudy.study._search_cv_params import validate_search_params
 from initstudy.study._search_cv_results import build_cv_results, resolve_space
@@ -102,6 +109,18 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
     sampler : optuna.samplers.BaseSampler or None, default=None
         None: ``TPESampler(seed=random_state)``, or ``GridSampler`` for a grid space. A
         given sampler is copied at each fit, so fitting twice draws the same trials.
+    budget : {"per-scheme", "sampler"}, default="per-scheme"
+        "per-scheme": on a non-grid space with a categorical ``init``, every scheme gets the
+        same number of trials (within one): each trial is queued with the scheme that holds
+        the fewest, and the sampler draws the other parameters. The best of many draws beats
+        the best of few by luck alone, so unequal budgets favour the sampler's early
+        favourite. "sampler": the sampler draws the scheme too (plain TPE).
+    confirm_seeds : int, default=0
+        With N > 0, after the search each scheme's best trial is trained again from N seeds
+        the search never used (``random_state + 10000 + i``) on the same splits:
+        ``confirm_results_``. The search's own best scores are optimistic (the best of many
+        draws, on the seeds that chose them); compare schemes on the confirmation. Its
+        per-seed rows are stored (``stage="confirm"``) with a storage.
     pruner : optuna.pruners.BasePruner or None, default=None
         With a pruner, seeds are trained one at a time (one seed on every split, then the
         next) and each seed's score is reported (step = seed index), so e.g.
@@ -136,6 +155,11 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
         0: quiet; 1 or more: Optuna's log line per trial. The search's own fits never warn
         (a ConvergenceWarning from each of the n_seeds x n_splits fits of every trial is
         noise; diverged seeds are counted in ``n_diverged``); the refit's warnings show.
+
+    Equivalent schemes: with an initstudy MLP as the final step and a non-grid space with a
+    categorical ``init``, schemes that draw the same networks on this fit's layers up to the
+    searched scale (``he_uniform`` at s is ``lecun_uniform`` at s*sqrt(2); ``constant`` 0 is
+    ``zeros``) are searched once, under the first name (``scheme_aliases_``).
 
     Attributes
     ----------
@@ -173,6 +197,22 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
         Number of CV splits.
     multimetric_ : bool
         Always False.
+    budget_ : str
+        The budget used: "per-scheme", or "sampler" (asked, or where per-scheme does not apply).
+    scheme_aliases_ : dict of str to list of str
+        Searched scheme -> the equivalent schemes left out of the search ({} when none).
+    confirm_results_ : dict of ndarray
+        ``confirm_seeds > 0`` only. One row per scheme (its best search trial), best
+        confirmation mean first: ``scheme``, ``aliases``, ``params``, ``trial_number``,
+        ``selection_score`` (the search's aggregate, optimistic), ``seed<i>_test_score``
+        (mean over folds of confirmation seed ``confirm_seeds_[i]``; a diverged seed scores the
+        penalty), ``mean_test_score``, ``std_test_score``, ``ci_low_test_score``,
+        ``ci_high_test_score`` (95% interval over seeds), ``n_diverged`` and
+        ``rank_test_score``. The ranks order the means; whether a difference is real is a
+        paired test's call: ``initstudy.reports.best_group`` on the seed columns (stacked
+        as seeds x schemes) gives the schemes not distinguishable from the best.
+    confirm_seeds_ : list of int
+        The confirmation seeds ([] when ``confirm_seeds=0``).
     n_features_in_, feature_names_in_, classes_
         Those of ``best_estimator_``.
 
@@ -204,6 +244,8 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
         scoring: str | Callable[..., float] | None = None,
         aggregate: str = "mean",
         sampler: optuna.samplers.BaseSampler | None = None,
+        budget: str = "per-scheme",
+        confirm_seeds: int = 0,
         pruner: optuna.pruners.BasePruner | None = None,
         storage: Any = None,
         study_name: str | None = None,
@@ -221,6 +263,8 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.scoring = scoring
         self.aggregate = aggregate
         self.sampler = sampler
+        self.budget = budget
+        self.confirm_seeds = confirm_seeds
         self.pruner = pruner
         self.storage = storage
         self.study_name = study_name
@@ -282,12 +326,19 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.n_splits_ = len(splits)
         self.scorer_ = check_scoring(self.estimator, self.scoring)
         self.multimetric_ = False
-        objective = self._objective(X, y, splits, space)
+        searched, families = search_families(self.estimator, space, X, y, splits)
+        self.scheme_aliases_ = dict(families.aliases) if families is not None else {}
+        if families is not None and families.line() and self.verbose:
+            print(families.line())
+        self.budget_ = budget_of(self.budget, searched)
+        objective = self._objective(X, y, splits, searched)
         with optuna_verbosity(self.verbose):
             self.study_ = open_study(self, space, X, y, splits, cv, objective)
             self.study_name_ = self.study_.study_name
-            self.study_.optimize(objective, n_trials=trials_to_run(self.study_, self.n_trials))
+            n_trials = trials_to_run(self.study_, self.n_trials)
+            run_trials(self.study_, objective, n_trials, searched, self.budget_)
         self._store_results(space)
+        self._confirm(objective, space)
         if self.refit:
             self._refit(X, y)
         return self
@@ -322,6 +373,30 @@ class InitSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.best_params_ = dict(params[self.best_index_])
         self.best_score_ = float(values[self.best_index_])
         self.best_seed_ = self.seeds_[0]
+
+    def _confirm(self, objective: SearchObjective, space: Any) -> None:
+        """``confirm_results_``: each scheme's best trial on fresh seeds (confirm_seeds > 0)."""
+        offset = (self.random_state or 0) + CONFIRM_SEED_OFFSET
+        self.confirm_seeds_ = [offset + i for i in range(self.confirm_seeds)]
+        if not self.confirm_seeds:
+            return
+        layout = EstimatorLayout.of(self.estimator)
+        self.confirm_results_ = confirm_schemes(
+            self.study_,
+            objective,
+            self.confirm_seeds_,
+            lambda trial: _trial_params(space, layout, trial),
+            self.scheme_aliases_,
+        )
+        self.study_.set_user_attr(
+            "confirm",
+            {
+                "seeds": list(self.confirm_seeds_),
+                "on": "validation",
+                "n_scored": int(sum(len(test) for _, test in objective.splits)),
+                "trials": [int(n) for n in self.confirm_results_["trial_number"]],
+            },
+        )
 
     def _refit(self, X: Any, y: Any) -> None:
         """Fit the best parameters on all data with the first seed."""

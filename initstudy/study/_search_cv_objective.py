@@ -68,6 +68,7 @@ class SearchObjective:
     study_name: str = ""
     fingerprint: str = ""
     validation: str = ""
+    stage: str = "search"
 
     def __call__(self, trial: optuna.Trial) -> float:
         """Run the trial; raise ``optuna.TrialPruned`` when the pruner stops it."""
@@ -131,6 +132,7 @@ class SearchObjective:
             fingerprint=self.fingerprint,
             estimator_params={"estimator": estimator_text(estimator)},
             validation=self.validation,
+            stage=self.stage,
         )
 
     def _from_record(self, record: SeedRecord) -> SeedRun:

@@ -40,6 +40,8 @@ _CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: v is None or isinstance(v, optuna.samplers.BaseSampler),
         "None or an optuna sampler",
     ),
+    "budget": (lambda v: v in ("per-scheme", "sampler"), "'per-scheme' or 'sampler'"),
+    "confirm_seeds": (lambda v: _is_int(v) and v >= 0, "an int >= 0"),
     "pruner": (
         lambda v: v is None or isinstance(v, optuna.pruners.BasePruner),
         "None or an optuna pruner (e.g. WilcoxonPruner)",

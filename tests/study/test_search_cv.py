@@ -420,6 +420,8 @@ def test_parallel_splits_give_the_same_results(iris: tuple) -> None:
         ("random_state", -1, "'random_state' parameter"),
         ("error_score", "ignore", "'error_score' parameter"),
         ("refit", "yes", "'refit' parameter"),
+        ("budget", "tpe", "'budget' parameter of InitSearchCV must be 'per-scheme' or 'sampler'"),
+        ("confirm_seeds", -1, "'confirm_seeds' parameter of InitSearchCV must be an int >= 0"),
     ],
 )
 def test_invalid_parameters(iris: tuple, name: str, value: object, match: str) -> None:
@@ -561,3 +563,80 @@ def test_resume_fails_and_reruns_a_killed_fits_trial(tmp_path: object, iris: tup
     assert states == ["COMPLETE", "COMPLETE", "FAIL", "COMPLETE"]
     assert list(search.cv_results_["state"]) == states
     assert search.cv_results_["rank_test_score"][2] == 4
+
+
+# -- honest answers: equal budgets, equivalent schemes, confirmation ------------------------------
+THREE = {
+    "params": {
+        "init": ["glorot_uniform", "he_uniform", "lecun_uniform", "orthogonal"],
+        "init_scale": {"low": 0.5, "high": 2.0, "log": True},
+    }
+}
+
+
+def test_each_scheme_gets_the_same_budget_and_equivalents_are_searched_once(iris: tuple) -> None:
+    search = quiet_fit(small_search(small_mlp(), THREE, n_trials=6, n_seeds=1), *iris)
+    assert search.budget_ == "per-scheme"
+    assert search.scheme_aliases_ == {"he_uniform": ["lecun_uniform"]}
+    schemes = [p["init"] for p in search.cv_results_["params"]]
+    assert sorted(schemes) == sorted(["glorot_uniform", "he_uniform", "orthogonal"] * 2)
+
+
+def test_budget_sampler_leaves_the_scheme_to_the_sampler(iris: tuple) -> None:
+    search = quiet_fit(small_search(small_mlp(), THREE, n_trials=3, budget="sampler"), *iris)
+    assert search.budget_ == "sampler"
+    assert all("fixed_params" not in t.system_attrs for t in search.study_.trials)
+
+
+def test_grid_space_keeps_the_grid_sampler(iris: tuple) -> None:
+    grid = {"grid": True, "params": {"init": ["he_uniform", "lecun_uniform"], "init_scale": [1.0]}}
+    search = quiet_fit(small_search(small_mlp(), grid, n_trials=2), *iris)
+    assert search.budget_ == "sampler" and search.scheme_aliases_ == {}
+    assert sorted(p["init"] for p in search.cv_results_["params"]) == [
+        "he_uniform",
+        "lecun_uniform",
+    ]
+
+
+def test_confirmation_retrains_each_schemes_best_on_fresh_seeds(tmp_path, iris: tuple) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    search = small_search(small_mlp(), THREE, n_trials=5, confirm_seeds=3, random_state=2)
+    quiet_fit(search.set_params(storage=url, study_name="c"), *iris)
+    results = search.confirm_results_
+    assert search.confirm_seeds_ == [10_002, 10_003, 10_004]
+    cv = search.cv_results_
+    best = {}
+    for number, params, value in zip(
+        cv["trial_number"], cv["params"], cv["aggregate_test_score"], strict=True
+    ):
+        if params["init"] not in best or value > best[params["init"]][1]:
+            best[params["init"]] = (number, value)
+    assert sorted(results["scheme"]) == sorted(best)
+    for row, scheme in enumerate(results["scheme"]):
+        assert results["trial_number"][row] == best[scheme][0]
+        assert results["selection_score"][row] == pytest.approx(best[scheme][1])
+        seeds = [results[f"seed{i}_test_score"][row] for i in range(3)]
+        assert results["mean_test_score"][row] == pytest.approx(np.mean(seeds))
+    assert list(results["mean_test_score"]) == sorted(results["mean_test_score"], reverse=True)
+    assert results["rank_test_score"][0] == 1
+    assert results["aliases"][list(results["scheme"]).index("he_uniform")] == ["lecun_uniform"]
+    rows = load_seed_runs(url, "c", stage="confirm")
+    assert set(rows["seed"]) == {10_002, 10_003, 10_004}
+    assert len(rows) == len(best) * 3 * search.n_splits_
+    assert set(rows["trial_number"]) == set(results["trial_number"])
+    assert len(load_seed_runs(url, "c", stage="search")) == 5 * 2 * search.n_splits_
+
+
+def test_a_listed_scale_merges_no_rescalings(iris: tuple) -> None:
+    space = {"params": {"init": ["he_uniform", "lecun_uniform"], "init_scale": [1.0, 2.0]}}
+    search = quiet_fit(small_search(small_mlp(), space, n_trials=2), *iris)
+    assert search.scheme_aliases_ == {}  # he at 1.0 is lecun at sqrt(2): not in the list
+    assert sorted(p["init"] for p in search.cv_results_["params"]) == [
+        "he_uniform",
+        "lecun_uniform",
+    ]
+
+
+def test_no_confirmation_by_default(iris: tuple) -> None:
+    search = quiet_fit(small_search(small_mlp()), *iris)
+    assert search.confirm_seeds_ == [] and not hasattr(search, "confirm_results_")
