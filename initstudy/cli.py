@@ -144,12 +144,25 @@ def _scheme_ranking(study: Any) -> pd.DataFrame:
     return shown
 
 
-def _groups_line(ranking: pd.DataFrame) -> str:
+def _groups_line(ranking: pd.DataFrame, reasons: dict[str, str] | None = None) -> str:
+    """``best: a, b; worse: c; failed: d (why)``."""
     parts = []
     for name in ("best", "worse", "failed"):
         members = ranking.loc[ranking["group"] == name, "scheme"].astype(str).tolist()
+        if name == "failed" and reasons:
+            members = [f"{m} ({reasons[m]})" if m in reasons else m for m in members]
         parts.append(f"{name}: {', '.join(members) or '-'}")
     return "; ".join(parts)
+
+
+def _failure_reasons(study: Any, ranking: pd.DataFrame) -> dict[str, str]:
+    """Why each failed scheme failed (:func:`initstudy.reports.failure_reasons`)."""
+    from initstudy.reports import failure_reasons, load_study_data
+
+    if not (ranking["group"] == "failed").any():
+        return {}
+    table = ranking.rename(columns={"seeds": "n_seeds", "diverged": "n_diverged"})
+    return failure_reasons(load_study_data(study), table)
 
 
 def _report_run(study: Any, config: Any, storage: Any) -> None:
@@ -199,8 +212,8 @@ def _print_ranking(study: Any) -> pd.DataFrame:
     _print_table(ranking)
     if not ranking.empty:
         print(
-            f"Answer: {_groups_line(ranking)} (best = not distinguishable from the top by "
-            "Holm-corrected paired sign-flip tests at 0.05)."
+            f"Answer: {_groups_line(ranking, _failure_reasons(study, ranking))} (best = not "
+            "distinguishable from the top by Holm-corrected paired sign-flip tests at 0.05)."
         )
     return ranking
 

@@ -28,6 +28,7 @@ COLUMNS = [
     "preact_std",
     "act_mean",
     "act_std",
+    "unit_std",
     "grad_norm",
 ]
 
@@ -72,8 +73,10 @@ def signal_propagation(
         One row per (seed, layer) with columns ``seed``, ``layer`` (1-based weight layer),
         ``kind`` ('hidden' or 'output'), ``fan_in``, ``fan_out``, ``preact_mean``,
         ``preact_std`` (of ``z = a @ W + b`` over samples and units), ``act_mean``, ``act_std``
-        (of the layer's activation; the output activation for the output layer) and
-        ``grad_norm``.
+        (of the layer's activation; the output activation for the output layer),
+        ``unit_std`` (the spread between the layer's units: the standard deviation over units
+        of each sample's activations, averaged over samples; 0 when every unit computes the
+        same function, a symmetric layer that training cannot split) and ``grad_norm``.
 
     Raises
     ------
@@ -147,6 +150,7 @@ def _frame(
                     float(z.std()),
                     float(a.mean()),
                     float(a.std()),
+                    float(a.std(axis=1).mean()),
                     float(grads[k, i]),
                 )
             )

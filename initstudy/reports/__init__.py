@@ -14,6 +14,7 @@ from initstudy.reports._dashboard import (
     publish_to_dashboard,
     run_dashboard,
 )
+from initstudy.reports._failures import diagnose_signal, failure_reasons
 from initstudy.reports._figures import (
     importances_figure,
     learning_curves_figure,
@@ -58,7 +59,9 @@ __all__ = [
     "comparison_display",
     "conclusion",
     "default_artifact_dir",
+    "diagnose_signal",
     "export_csv",
+    "failure_reasons",
     "holm",
     "importances",
     "importances_figure",

@@ -6,7 +6,8 @@ A person reads the first screen in ten seconds, so it says, in this order:
    tests of :func:`~initstudy.reports.best_group`), each with its mean and 95% interval;
 2. ``Worse``: the schemes clearly worse than the best group;
 3. ``Failed``: the schemes whose seeds mostly diverged, or (confirmed) that do no better than
-   a constant predictor;
+   a constant predictor, each with its reason (divergence, a symmetric layer, a vanishing or
+   exploding signal at initialization: :func:`failure_reasons`);
 4. ``Mattered most``: Optuna's hyperparameter importances, scheme (``init``) against scale
    (``init_scale``; per-scheme renamed scales are summed);
 5. ``How sure``: the seeds, the sources of randomness the intervals include (the study's
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from initstudy.reports._failures import failure_reasons
 from initstudy.reports._load import StudyData
 from initstudy.reports._stats import MIN_SEEDS_FOR_TEST
 from initstudy.reports._tables import confirmed, diverged_penalty, penalized
@@ -99,8 +101,8 @@ def _tested(schemes: pd.DataFrame) -> bool:
     return len(live) >= 2 and int(live["n_seeds"].min()) >= MIN_SEEDS_FOR_TEST
 
 
-def _group_lines(schemes: pd.DataFrame) -> list[tuple[str, str]]:
-    """The best, worse and failed lines."""
+def _group_lines(schemes: pd.DataFrame, reasons: dict[str, str]) -> list[tuple[str, str]]:
+    """The best, worse and failed lines (``reasons``: why each failed scheme failed)."""
     best = schemes[schemes["group"] == "best"]
     worse = schemes[schemes["group"] == "worse"]
     failed = schemes[schemes["group"] == "failed"]
@@ -118,6 +120,8 @@ def _group_lines(schemes: pd.DataFrame) -> list[tuple[str, str]]:
 
     def failed_text(r: pd.Series) -> str:
         n_diverged, n_seeds = int(r["n_diverged"]), int(r["n_seeds"])
+        if r["scheme"] in reasons:
+            return f"{r['scheme']} ({reasons[r['scheme']]})"
         if 2 * n_diverged > n_seeds:
             return f"{r['scheme']} ({n_diverged}/{n_seeds} seeds diverged)"
         return f"{r['scheme']} (no better than a constant predictor)"
@@ -225,7 +229,7 @@ def answer_lines(
     """
     if schemes.empty:
         return [("Answer", "no complete trials yet: nothing to conclude")]
-    lines = _group_lines(schemes)
+    lines = _group_lines(schemes, failure_reasons(data, schemes))
     lines.append(_importance_line(importances))
     lines.append(_sure_line(data, schemes))
     lines.append(_scores_line(data))

@@ -52,6 +52,7 @@ def test_rows_columns_and_gradients(digits_all: tuple[np.ndarray, np.ndarray]) -
         "preact_std",
         "act_mean",
         "act_std",
+        "unit_std",
         "grad_norm",
     ]
     assert frame["seed"].tolist() == [0, 0, 0, 5, 5, 5] and frame["layer"].tolist() == [1, 2, 3] * 2
@@ -72,6 +73,16 @@ def test_matches_the_initial_weights_of_fit(digits_all: tuple[np.ndarray, np.nda
         fitted = net.fit(X, y)
     z = X @ fitted.coefs_[0] + fitted.intercepts_[0]
     assert frame.loc[0, "preact_std"] == pytest.approx(z.std(), rel=1e-6)
+
+
+def test_unit_spread_is_zero_exactly_for_a_symmetric_layer(
+    digits_all: tuple[np.ndarray, np.ndarray],
+) -> None:
+    X, y = digits_all
+    for init, symmetric in (("ones", True), ("zeros", True), ("he_normal", False)):
+        frame = signal_propagation(MLPClassifier((8, 4), init=init), X, y)
+        hidden = frame[frame["kind"] == "hidden"]
+        assert (hidden["unit_std"] == 0).all() if symmetric else (hidden["unit_std"] > 0).all()
 
 
 def test_without_y_reports_hidden_layers_only(digits_all: tuple[np.ndarray, np.ndarray]) -> None:

@@ -73,7 +73,9 @@ def test_first_screen_says_groups_importance_how_sure_and_scores():
     assert best.startswith("he_normal 0.953 [") and "glorot_uniform 0.953" in best
     assert "random_normal" not in best and "zeros" not in best
     assert worse.startswith("random_normal 0.8 [") and "he_normal" not in worse
-    assert failed == "zeros (8/10 seeds diverged)"
+    assert failed == (  # the stored counts, then the signal of its rebuilt network
+        "zeros (8/10 seeds diverged; symmetric: the units of hidden layer 1 start (and stay) equal)"
+    )
     assert "scale (init_scale)" in lines["Mattered most"]
     assert "scheme (init)" in lines["Mattered most"] and "PED-ANOVA" in lines["Mattered most"]
     sure = lines["How sure"]
@@ -214,3 +216,26 @@ def test_a_stored_decomposition_adds_its_section_table_and_picture(tmp_path):
     assert (tmp_path / "r_files" / "variance.png").read_bytes().startswith(b"\x89PNG")
     text = render_text(content)
     assert "Where the spread comes from" in text and "0.40 to 0.80" in text
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"init": "zeros"}, "symmetric: the units of hidden layer 1 start equal"),
+        ({"init": "ones"}, "symmetric: the units of hidden layer 1 start equal"),
+        ({"init": "random_normal"}, "vanishing signal: activation std"),
+        ({"init": "he_normal", "init_scale": 4.0}, "exploding signal: activation std"),
+        ({"init": "he_normal"}, None),
+    ],
+)
+def test_the_signal_at_initialization_names_the_failure(params, reason):
+    """Eight ReLU layers of 32 on digits: the classic failures, diagnosed without training."""
+    from sklearn.datasets import load_digits
+
+    from initstudy.mlp import MLPClassifier, signal_propagation
+    from initstudy.reports import diagnose_signal
+
+    X, y = load_digits(return_X_y=True)
+    net = MLPClassifier((32,) * 8, **params)
+    got = diagnose_signal(signal_propagation(net, X[:256] / 16, y[:256], seeds=[0, 1]))
+    assert got is None if reason is None else got.startswith(reason)
