@@ -19,6 +19,7 @@ from initstudy.reports._figures import (
     importances_figure,
     learning_curves_figure,
     optimization_history_figure,
+    pairwise_figure,
     scale_response_figure,
     seed_scores_figure,
     signal_figure,
@@ -27,6 +28,7 @@ from initstudy.reports._html import build_html_report, render_html
 from initstudy.reports._importance import importances
 from initstudy.reports._load import StudyData, load_study_data
 from initstudy.reports._markdown import build_markdown_report, export_csv, render_markdown
+from initstudy.reports._pairwise import pairwise_matrix
 from initstudy.reports._png import save_png
 from initstudy.reports._signal import signal_table
 from initstudy.reports._stats import (
@@ -71,6 +73,8 @@ __all__ = [
     "mean_interval",
     "optimization_history_figure",
     "paired_comparison",
+    "pairwise_figure",
+    "pairwise_matrix",
     "publish_to_dashboard",
     "render_html",
     "render_markdown",

@@ -17,6 +17,7 @@ from initstudy.reports._answer import answer_lines, answer_scores
 from initstudy.reports._curves import learning_curves, scale_response
 from initstudy.reports._importance import importances
 from initstudy.reports._load import StudyData
+from initstudy.reports._pairwise import pairwise_matrix
 from initstudy.reports._signal import signal_table
 from initstudy.reports._tables import (
     compare_schemes,
@@ -40,10 +41,11 @@ class ReportContent:
     data : StudyData
         The loaded study.
     tables : dict of str to DataFrame
-        ``trials``, ``schemes``, ``comparisons``, ``seed_scores``, ``answer`` (the per-seed
-        scores of the first screen's picture), ``learning_curves``, ``scale_response``,
-        ``importances``, ``signal``, ``variance`` (the stored decomposition); an empty one
-        carries ``attrs["note"]``.
+        ``trials``, ``schemes``, ``comparisons``, ``pairwise`` (the comparisons as a
+        matrix, :func:`~initstudy.reports.pairwise_matrix`), ``seed_scores``, ``answer`` (the
+        per-seed scores of the first screen's picture), ``learning_curves``,
+        ``scale_response``, ``importances``, ``signal``, ``variance`` (the stored
+        decomposition); an empty one carries ``attrs["note"]``.
     setup : list of (str, str)
         The question and the settings, as label and text.
     conclusion : list of str
@@ -70,7 +72,8 @@ class PlotSpec:
     """One report plot: its title, the table it is drawn from, its plotly figure, its section.
 
     ``section`` is ``"plots"`` for the plots section, else the report section that shows it
-    (``"answer"``: the first screen; ``"variance"``: the decomposition).
+    (``"answer"``: the first screen; ``"comparisons"``: the pairwise matrix; ``"variance"``:
+    the decomposition).
     """
 
     title: str
@@ -86,6 +89,12 @@ PLOTS: dict[str, PlotSpec] = {
         "answer",
         lambda c: figures.answer_figure(c.tables["answer"], score_name=objective_name(c.data)),
         section="answer",
+    ),
+    "pairwise": PlotSpec(
+        "Pairwise differences, Holm-significant pairs marked",
+        "pairwise",
+        lambda c: figures.pairwise_figure(c.tables["pairwise"]),
+        section="comparisons",
     ),
     "seed_scores": PlotSpec(
         "Per-seed scores by scheme",
@@ -257,6 +266,9 @@ def collect(
         "variance": variance_table(data),
     }
     tables["answer"] = answer_scores(data, schemes, tables["seed_scores"])
+    tables["pairwise"] = pairwise_matrix(
+        schemes, tables["comparisons"], greater_is_better=data.greater_is_better
+    )
     if signal:
         tables["signal"] = signal_table(data)
     else:

@@ -40,7 +40,7 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Prefix of the artifacts initstudy uploads (rewritten in place on every publish).
 ARTIFACT_PREFIX = "initstudy-"
 #: Custom plotly plots saved into the study (shown in the dashboard's plot list).
-DASHBOARD_PLOTS = ("answer", "seed_scores", "scale_response", "variance")
+DASHBOARD_PLOTS = ("answer", "pairwise", "seed_scores", "scale_response", "variance")
 
 NO_AUTH_WARNING = (
     "WARNING: the dashboard is bound to {host!r}, reachable from other machines. It has no "
@@ -169,8 +169,9 @@ def publish_to_dashboard(
 
     Sets the objective's name (e.g. "accuracy, mean of 5 seeds") unless one is set, saves the
     study note (the answer's first screen, conclusion and ranking, Markdown), saves the answer,
-    per-seed, scale and (when stored) variance-decomposition plots as dashboard plots, and uploads the report's PNG plots and the HTML report as study
-    artifacts (replacing those of a previous publish).
+    pairwise-matrix, per-seed, scale and (when stored) variance-decomposition plots as dashboard
+    plots, and uploads the report's PNG plots and the HTML report as study artifacts (replacing
+    those of a previous publish).
 
     Parameters
     ----------

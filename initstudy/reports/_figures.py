@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import optuna
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,12 +12,14 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from initstudy.reports._answer import GROUP_COLORS
+from initstudy.reports._pairwise import pairwise_square
 
 __all__ = [
     "answer_figure",
     "importances_figure",
     "learning_curves_figure",
     "optimization_history_figure",
+    "pairwise_figure",
     "scale_response_figure",
     "seed_scores_figure",
     "signal_figure",
@@ -362,4 +365,75 @@ def variance_figure(variance: pd.DataFrame) -> go.Figure:
         **_LAYOUT,
     )
     fig.update_yaxes(range=[0, 1.02])
+    return fig
+
+
+def _cell_text(diff: float, significant: bool) -> str:
+    """A matrix cell: bold with an asterisk when significant, else the value and "n.s."."""
+    if not math.isfinite(diff):
+        return ""
+    return f"<b>{diff:+.3g}*</b>" if significant else f"{diff:+.3g}<br>n.s."
+
+
+def pairwise_figure(pairwise: pd.DataFrame) -> go.Figure:
+    """Heatmap of the mean paired differences, row minus column, Holm-significant cells marked.
+
+    Parameters
+    ----------
+    pairwise : pandas.DataFrame
+        :func:`initstudy.reports.pairwise_matrix` output.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Schemes in ranking order on both axes (best at the top left). Two heatmap traces on
+        one colour scale centred at 0 (blue: the row scores better): the cells whose
+        Holm-adjusted p is at most 0.05 in full colour with bold text and an asterisk, the
+        others faded and marked "n.s.".
+    """
+    order, sq = pairwise_square(pairwise)
+    diff, sig = sq["mean_diff"], sq["significant"]
+    top = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 0.0
+    top = top if top > 0 else 1.0
+    custom = np.stack([sq["ci_low"], sq["ci_high"], sq["p_adjusted"], sq["n_paired"]], axis=-1)
+    text = np.vectorize(_cell_text, otypes=[object])(diff, sig)
+    greater = pairwise.attrs.get("greater_is_better", True)
+    fig = go.Figure()
+    for name, mask, opacity, color in (
+        ("not significant", ~sig, 0.35, "#555555"),
+        ("Holm-adjusted p <= 0.05", sig, 1.0, None),  # plotly's default contrasts with the cell
+    ):
+        fig.add_trace(
+            go.Heatmap(
+                z=np.where(mask, diff, np.nan),
+                x=order,
+                y=order,
+                text=np.where(mask, text, ""),
+                texttemplate="%{text}",
+                textfont={"color": color} if color else {},
+                customdata=custom,
+                hovertemplate="%{y} minus %{x}: %{z:+.4g}<br>95% CI %{customdata[0]:.3g} to "
+                "%{customdata[1]:.3g}<br>Holm p %{customdata[2]:.3g}, %{customdata[3]} seeds"
+                "<extra></extra>",
+                hoverongaps=False,
+                colorscale="RdBu",
+                reversescale=not greater,
+                zmin=-top,
+                zmax=top,
+                opacity=opacity,
+                name=name,
+                showscale=mask is sig,
+                colorbar={"title": {"text": "row minus column"}},
+            )
+        )
+    better = "higher" if greater else "lower"
+    fig.update_layout(
+        title=f"{_score_words(pairwise)}: mean paired difference, row minus column<br>"
+        f"<sup>{better} is better; bold *: Holm-adjusted p <= 0.05; faded: n.s.</sup>",
+        **{**_LAYOUT, "height": max(_LAYOUT["height"], 160 + 40 * len(order))},
+    )
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order, tickangle=-30)
+    fig.update_yaxes(
+        type="category", categoryorder="array", categoryarray=order, autorange="reversed"
+    )
     return fig

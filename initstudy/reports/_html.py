@@ -13,9 +13,9 @@ from plotly.offline import get_plotlyjs
 
 from initstudy import __version__
 from initstudy.reports._content import ReportContent, collect, plot_note, section_plots
+from initstudy.reports._pairwise import pairwise_summary
 from initstudy.reports._stats import MIN_SEEDS_FOR_TEST
 from initstudy.reports._text import (
-    comparison_display,
     scheme_display,
     variance_display,
     variance_summary,
@@ -51,6 +51,11 @@ the mean over seeds. The trials table shows the study's own stored Student-t int
 test, Holm-adjusted across all pairs (a winner only where the adjusted p is at most 0.05); P(A beats B) = share of seeds where A scores better, ties one
 half. Fewer than {MIN_SEEDS_FOR_TEST} non-tied seeds: no p-value (a two-sided test cannot reach
 p &lt; 0.05). "Within noise": the CI of the difference includes 0.</li>
+<li>Pairwise matrix: schemes in ranking order on both axes; each cell is the mean over seeds of
+the row's score minus the column's (the matrix is antisymmetric), bold with an asterisk where
+the Holm-adjusted p is at most 0.05, faded and marked "n.s." otherwise. Equivalent schemes are
+never compared. The full table is comparisons.csv (<code>initstudy report --csv DIR</code>) and
+<code>initstudy.reports.compare_schemes</code>.</li>
 </ul>"""
 
 
@@ -123,9 +128,11 @@ def _ranking(content: ReportContent) -> str:
 
 
 def _comparisons(content: ReportContent) -> str:
-    """The comparison table, for people."""
-    comp = content.tables["comparisons"]
-    return _table(comparison_display(comp)) if len(comp) else _table(comp)
+    """One line of counts and the pairwise matrix (the full table is in the CSV)."""
+    line = f"<p>{html.escape(pairwise_summary(content.tables['comparisons']))}</p>"
+    if plot_note(content, "pairwise"):  # no pair: the line says why, no figure
+        return line
+    return line + "\n" + _plots(content, "comparisons", headings=False)
 
 
 _RENDERERS = {
@@ -188,7 +195,8 @@ def build_html_report(
     -------
     Path
         The written file. Sections: the answer (at most six lines and one picture),
-        question and setup, conclusion, ranking with CIs, comparisons, the variance
+        question and setup, conclusion, ranking with CIs, the pairwise matrix with one line
+        of counts (the full comparison table is in the CSV export), the variance
         decomposition (when one is stored), plots, all trials, method.
     """
     path = Path(path)

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 
 from initstudy.reports._content import PLOTS, ReportContent, collect, plot_note, section_plots
+from initstudy.reports._pairwise import pairwise_summary
 from initstudy.reports._png import save_png
 from initstudy.reports._tables import get_data
 from initstudy.reports._text import (
-    comparison_display,
     markdown_table,
     scheme_display,
     variance_display,
@@ -101,12 +101,9 @@ def render_markdown(content: ReportContent, images: dict[str, str]) -> str:
     lines += [f"- **{k}**: {v}" for k, v in content.setup]
     lines += ["", "## Conclusion", ""] + [f"- {s}" for s in content.conclusion]
     lines += ["", "## Ranking of schemes", "", _table_md(content.tables["schemes"], scheme_display)]
-    lines += [
-        "",
-        "## Pairwise comparisons",
-        "",
-        _table_md(content.tables["comparisons"], comparison_display),
-    ]
+    lines += ["", "## Pairwise comparisons", "", pairwise_summary(content.tables["comparisons"])]
+    if not plot_note(content, "pairwise"):  # no pair: the line says why, no figure
+        lines += [""] + _images_md(content, images, "comparisons")
     variance = content.tables["variance"]
     if len(variance):
         lines += ["", "## Where the spread comes from", ""]
@@ -172,7 +169,9 @@ def export_csv(
     Returns
     -------
     list of Path
-        ``trials.csv``, ``schemes.csv``, ``comparisons.csv``, ``seed_scores.csv``,
+        ``trials.csv``, ``schemes.csv``, ``comparisons.csv`` (one row per pair: the full
+        detail behind the report's matrix), ``pairwise.csv`` (the matrix, long format),
+        ``seed_scores.csv``, ``answer.csv``, ``variance.csv``,
         ``learning_curves.csv``, ``scale_response.csv``, ``importances.csv``, ``signal.csv``
         and ``seed_runs.csv`` (curves as JSON lists). Empty tables are written with their
         header only.

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from initstudy.reports._answer import GROUP_COLORS
+from initstudy.reports._pairwise import pairwise_square
 
 __all__ = ["PNG_PLOTS", "save_png"]
 
@@ -173,9 +174,34 @@ def _variance(fig: Figure, axes: list[Axes], variance: pd.DataFrame) -> None:
     axes[1].set_title("Each share with its 95% interval (configurations side by side)")
 
 
+def _pairwise(fig: Figure, ax: Axes, pairwise: pd.DataFrame) -> None:
+    """Mean paired differences, row minus column; Holm-significant cells bold with "*"."""
+    order, sq = pairwise_square(pairwise)
+    diff, sig, n = sq["mean_diff"], sq["significant"], len(order)
+    fig.set_size_inches(max(7.5, 3.0 + 0.7 * n), max(4.5, 2.0 + 0.5 * n))
+    top = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 0.0
+    cmap = "RdBu" if pairwise.attrs.get("greater_is_better", True) else "RdBu_r"
+    style = {"cmap": cmap, "vmin": -(top or 1.0), "vmax": top or 1.0, "aspect": "auto"}
+    image = ax.imshow(np.where(sig, diff, np.nan), **style)
+    ax.imshow(np.where(~sig, diff, np.nan), alpha=0.35, **style)
+    fig.colorbar(image, ax=ax, label="row minus column")
+    size = max(5.0, 9.0 - n / 3)
+    for i, j in zip(*np.nonzero(np.isfinite(diff)), strict=True):
+        label = f"{diff[i, j]:+.3g}" + ("*" if sig[i, j] else "\nn.s.")
+        dark = abs(diff[i, j]) > 0.6 * top  # a dark cell: white text
+        weight, color = ("bold", "white" if dark else "black") if sig[i, j] else ("normal", "0.35")
+        ax.text(j, i, label, ha="center", va="center", fontsize=size, weight=weight, color=color)
+    ax.set_xticks(range(n), order, rotation=30, ha="right")
+    ax.set_yticks(range(n), order)
+    basis = pairwise.attrs.get("scores", "selection (optimistic)")
+    words = "Confirmation scores" if basis == "confirmation" else "Selection scores (optimistic)"
+    ax.set_title(f"{words}:\nmean paired difference, row minus column (bold *: Holm p <= 0.05)")
+
+
 #: Plot name -> (number of axes, drawing function taking the figure, axes and a table).
 PNG_PLOTS: dict[str, tuple[int, Callable[..., None]]] = {
     "answer": (1, _answer),
+    "pairwise": (1, _pairwise),
     "variance": (2, lambda fig, axes, t: _variance(fig, axes, t)),
     "seed_scores": (1, _seed_scores),
     "scale_response": (1, _scale),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from initstudy.reports._pairwise import differing_pairs, pairwise_summary
 from initstudy.reports._stats import MIN_SEEDS_FOR_TEST
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "variance_display",
     "variance_summary",
 ]
+
+#: How many differing pairs the terminal summary names before "... N more in comparisons.csv".
+MAX_PAIRS = 5
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -172,8 +176,9 @@ def _pair_sentences(best: str, comparisons: pd.DataFrame) -> list[str]:
             f"{best} vs {', '.join(noise)}: differences within noise "
             "(the 95% CI of the paired mean difference includes 0)."
         )
-    for _, r in mine[mine["verdict"] == "cannot tell"].iterrows():
-        out.append(f"{best} vs {r['scheme_b']}: cannot tell ({r['note']}).")
+    unsure = mine[mine["verdict"] == "cannot tell"]
+    for note, rows in unsure.groupby("note", sort=False, dropna=False):  # one sentence per reason
+        out.append(f"{best} vs {', '.join(rows['scheme_b'])}: cannot tell ({note}).")
     return out
 
 
@@ -251,6 +256,9 @@ def _frame_text(frame: pd.DataFrame, display: Any, drop: tuple[str, ...] = ()) -
 def render_text(content: Any) -> str:
     """The terminal summary: the answer first (at most six lines), then the rest of the report.
 
+    The pairwise part is a few lines: the counts, then at most :data:`MAX_PAIRS` pairs that
+    differ after Holm correction (the full table is ``comparisons.csv``).
+
     Parameters
     ----------
     content : ReportContent
@@ -269,13 +277,9 @@ def render_text(content: Any) -> str:
         "Ranking of init schemes (best configuration of each; 95% CI over seeds):",
     ]
     lines.append(_frame_text(content.tables["schemes"], scheme_display, ("config", "note")))
-    lines += ["", "Pairwise comparisons (paired by seed):"]
-    lines.append(_frame_text(content.tables["comparisons"], comparison_display, ("note",)))
-    notes = content.tables["comparisons"].get("note", pd.Series(dtype=object))
-    if len(notes) and notes.str.contains("too few seeds").any():
-        lines.append(
-            "  (no p-values: too few seeds for a Wilcoxon test; see the HTML report's notes)"
-        )
+    comparisons = content.tables["comparisons"]
+    lines += ["", "Pairwise comparisons (paired by seed):", f"  {pairwise_summary(comparisons)}"]
+    lines += [f"  {s}" for s in differing_pairs(comparisons, limit=MAX_PAIRS)]
     lines += ["", "Conclusion:"] + [f"  - {s}" for s in content.conclusion]
     variance = content.tables.get("variance", pd.DataFrame())
     if len(variance):

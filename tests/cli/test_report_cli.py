@@ -107,11 +107,11 @@ def test_report_to_dashboard_saves_note_and_artifacts(report_db, tmp_path, capsy
         "--no-signal",
     ]
     assert main(args) == 0
-    assert "saved the note and 7 artifacts" in capsys.readouterr().out
+    assert "saved the note and 8 artifacts" in capsys.readouterr().out
     study = optuna.load_study(study_name="rep", storage=report_db)
     assert "Best scheme:" in get_note(study)
     assert study.metric_names == ["accuracy, mean of 3 seeds"]
-    assert len(list(tmp_path.iterdir())) == 7  # 6 plots (answer, seeds, ...) + the HTML
+    assert len(list(tmp_path.iterdir())) == 8  # 7 plots (answer, pairwise, ...) + the HTML
 
 
 def test_report_unknown_study_is_one_clear_line(report_db, capsys):

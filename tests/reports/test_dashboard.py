@@ -79,6 +79,7 @@ def test_dashboard_api_shows_trials_attrs_note_and_name(dashboard, published):
     assert names == set(uploaded) and "initstudy-report.html" in names
     assert {g["id"] for g in detail["plotly_graph_objects"]} == {
         "initstudy-answer",
+        "initstudy-pairwise",
         "initstudy-seed_scores",
         "initstudy-scale_response",
     }

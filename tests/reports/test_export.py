@@ -38,7 +38,7 @@ def test_html_report_has_every_section_and_is_self_contained(known_data, tmp_pat
         if sid not in OPTIONAL:  # no decomposition stored: no variance section
             assert f'<section id="{sid}">' in text and title in text
     _no_external_resources(text)
-    assert "Plotly.newPlot" in text and text.count('id="fig-') == 7  # the answer's and 6 plots
+    assert "Plotly.newPlot" in text and text.count('id="fig-') == 8  # answer, pairwise, 6 plots
     # issue 10 item 5 (changed on purpose): 5 seeds never give a corrected verdict
     assert "is ahead of" not in text and "cannot tell" in text
     assert "0.954" in text  # the best mean, from the known scores
@@ -48,7 +48,7 @@ def test_markdown_report_writes_pngs_beside_it(known_data, tmp_path):
     path = build_markdown_report(known_data, path=tmp_path / "r.md")
     text = path.read_text(encoding="utf-8")
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(images) == 7  # the answer's picture and 6 plots
+    assert len(images) == 8  # the answer's picture, the pairwise matrix and 6 plots
     for image in images:
         png = (tmp_path / image).read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 5000
