@@ -213,7 +213,8 @@ def _print_ranking(study: Any) -> pd.DataFrame:
     if not ranking.empty:
         print(
             f"Answer: {_groups_line(ranking, _failure_reasons(study, ranking))} (best = not "
-            "distinguishable from the top by Holm-corrected paired sign-flip tests at 0.05)."
+            "distinguishable from the top by a step-down paired permutation range test, "
+            "family-wise 5%)."
         )
     return ranking
 

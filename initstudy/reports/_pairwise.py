@@ -151,6 +151,13 @@ def pairwise_summary(comparisons: pd.DataFrame) -> str:
     few = int((comparisons["verdict"] == "cannot tell").sum())
     if few:
         text += f"; {few} cannot tell (too few seeds: fewer than {MIN_SEEDS_FOR_TEST} non-tied)"
+    seeds = int((comparisons["n_paired"] - comparisons["ties"]).max())
+    if k == 0 and 2.0 / 2.0**seeds > ALPHA / n:  # Holm's first threshold is out of reach
+        text += (
+            f"; with {seeds} seeds the smallest exact p-value is 2/2^{seeds} = "
+            f"{2.0 / 2.0**seeds:.2g}, above Holm's first threshold {ALPHA:g}/{n}, so no pair "
+            "can differ here: the groups (a range test against the best) can"
+        )
     return f"{text}. {FULL_TABLE}."
 
 

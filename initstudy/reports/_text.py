@@ -173,8 +173,9 @@ def _pair_sentences(best: str, comparisons: pd.DataFrame) -> list[str]:
     noise = mine.loc[mine["verdict"] == "within noise", "scheme_b"].tolist()
     if noise:
         out.append(
-            f"{best} vs {', '.join(noise)}: differences within noise "
-            "(the 95% CI of the paired mean difference includes 0)."
+            f"{best} vs {', '.join(noise)}: no difference after Holm correction over all "
+            f"{len(comparisons)} pairs (the groups below compare with the best, a smaller "
+            "family)."
         )
     unsure = mine[mine["verdict"] == "cannot tell"]
     for note, rows in unsure.groupby("note", sort=False, dropna=False):  # one sentence per reason
@@ -197,7 +198,11 @@ def _groups_sentence(schemes: pd.DataFrame) -> str:
             "on the selection scores of the search (optimistic: the same seeds and "
             "validation data that picked each configuration)"
         )
-    return f"Groups ({where}; Holm-corrected paired sign-flip tests): " + "; ".join(parts) + "."
+    return (
+        f"Groups ({where}; step-down paired permutation range test, family-wise 5%): "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def conclusion(schemes: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:

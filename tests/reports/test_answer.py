@@ -221,8 +221,8 @@ def test_a_stored_decomposition_adds_its_section_table_and_picture(tmp_path):
 @pytest.mark.parametrize(
     ("params", "reason"),
     [
-        ({"init": "zeros"}, "symmetric: the units of hidden layer 1 start equal"),
-        ({"init": "ones"}, "symmetric: the units of hidden layer 1 start equal"),
+        ({"init": "zeros"}, "symmetric: the units of hidden layer 1 start (and stay) equal"),
+        ({"init": "ones"}, "symmetric: the units of hidden layer 1 start (and stay) equal"),
         ({"init": "random_normal"}, "vanishing signal: activation std"),
         ({"init": "he_normal", "init_scale": 4.0}, "exploding signal: activation std"),
         ({"init": "he_normal"}, None),

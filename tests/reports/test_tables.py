@@ -199,7 +199,9 @@ def test_conclusion_words_follow_the_numbers():
     other = "lecun_normal" if best == "he_normal" else "he_normal"
     row = comp[(comp["scheme_a"] == best) & (comp["scheme_b"] == other)].iloc[0]
     if row["verdict"] == "within noise":
-        assert any(s.startswith(f"{best} vs {other}: differences within noise") for s in words)
+        assert any(
+            s.startswith(f"{best} vs {other}: no difference after Holm correction") for s in words
+        )
     assert not any("no paired test" in s for s in words)  # 10 seeds are enough
 
 
