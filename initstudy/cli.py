@@ -518,7 +518,7 @@ def _add_decompose(parser: argparse.ArgumentParser) -> None:
 
 def cmd_decompose(args: argparse.Namespace) -> int:
     """``initstudy decompose STUDY``: train the crossed seed design, print and store the shares."""
-    from initstudy.reports import variance_table
+    from initstudy.reports import variance_display, variance_summary, variance_table
     from initstudy.storage import resolve_storage
 
     frame = variance_table(
@@ -530,7 +530,9 @@ def cmd_decompose(args: argparse.Namespace) -> int:
     )
     if frame.empty:
         raise ConfigError(f"No decomposition for study {args.study!r}: {frame.attrs.get('note')}.")
-    _print_table(frame)
+    print(variance_display(frame).to_string(index=False))
+    for line in variance_summary(frame):
+        print(f"  - {line}")
     print(f"stored in study {args.study!r} (reports.variance_table reads it back)")
     return 0
 

@@ -44,7 +44,14 @@ from initstudy.reports._tables import (
     seed_scores,
     trials_table,
 )
-from initstudy.reports._text import comparison_display, conclusion, render_text, scheme_display
+from initstudy.reports._text import (
+    comparison_display,
+    conclusion,
+    render_text,
+    scheme_display,
+    variance_display,
+    variance_summary,
+)
 from initstudy.reports._variance import variance_table
 from initstudy.reports._verdicts import Grouping, best_group
 
@@ -92,5 +99,7 @@ __all__ = [
     "signal_table",
     "summarize",
     "trials_table",
+    "variance_display",
+    "variance_summary",
     "variance_table",
 ]

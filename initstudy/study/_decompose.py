@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import itertools
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
 
 from initstudy.exceptions import ConfigError
-from initstudy.mlp import fit_seeds, score_seeds
-from initstudy.mlp._base import BaseMLP
+from initstudy.mlp import MLPClassifier, MLPRegressor, fit_seeds, score_seeds
 from initstudy.study._evaluate import prepare_folds
 from initstudy.study._variance import variance_components
 
@@ -26,7 +27,7 @@ __all__ = ["crossed_scores", "decompose_estimator"]
 
 
 def crossed_scores(
-    estimator: BaseMLP,
+    estimator: MLPClassifier | MLPRegressor,
     X: Any,
     y: Any,
     *,
@@ -50,7 +51,7 @@ def crossed_scores(
     ConfigError
         If ``estimator`` is not an initstudy MLP (only they pin the data order).
     """
-    if not isinstance(estimator, BaseMLP):
+    if not isinstance(estimator, (MLPClassifier, MLPRegressor)):
         raise ConfigError(
             f"A variance decomposition needs an initstudy MLP (kind 'mlp'), which can "
             f"pin the data order. Got {type(estimator).__name__} instead."
@@ -66,21 +67,29 @@ def crossed_scores(
             split_seed=int(split),
             preprocessing=preprocessing,
         )[0]
-        fits = fit_seeds(
-            estimator,
-            fold.X_train,
-            fold.y_train,
-            seeds=[0] * len(pairs),
-            init_seeds=[i for i, _ in pairs],
-            shuffle_seeds=[o for _, o in pairs],
-        )
+        with warnings.catch_warnings():  # a budget of epochs, as in the study: not news
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fits = fit_seeds(
+                estimator,
+                fold.X_train,
+                fold.y_train,
+                seeds=[0] * len(pairs),
+                init_seeds=[i for i, _ in pairs],
+                shuffle_seeds=[o for _, o in pairs],
+            )
         scores = score_seeds(fits, fold.X_val, fold.y_val)
         rows += [(int(i), int(o), int(split), float(s)) for (i, o), s in zip(pairs, scores)]
     return pd.DataFrame(rows, columns=["init", "order", "split", "score"])
 
 
 def decompose_estimator(
-    estimator: BaseMLP, X: Any, y: Any, *, task: str, n_boot: int = 2000, **design: Any
+    estimator: MLPClassifier | MLPRegressor,
+    X: Any,
+    y: Any,
+    *,
+    task: str,
+    n_boot: int = 2000,
+    **design: Any,
 ) -> tuple[pd.DataFrame, float]:
     """Variance shares (:func:`variance_components`) of the crossed design and its seconds."""
     start = time.perf_counter()

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..searchspaces._dimensions import Categorical, Fixed, FloatRange
+from ..searchspaces import Categorical, Fixed, FloatRange
 
 __all__ = ["SchemeFamilies", "find_families", "layer_shapes"]
 
