@@ -16,7 +16,13 @@ import numpy as np
 
 from ..exceptions import ConfigError
 
-__all__ = ["check_network_fits", "check_sizes_fit", "network_bytes", "physical_memory"]
+__all__ = [
+    "check_network_fits",
+    "check_sizes_fit",
+    "network_bytes",
+    "physical_memory",
+    "training_bytes",
+]
 
 
 def physical_memory() -> int | None:
@@ -33,6 +39,15 @@ def network_bytes(sizes: Sequence[int], batch_size: int, dtype: np.dtype | str) 
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     activations = 3 * batch_size * sum(sizes[1:])
     return 8 * n_params + itemsize * (4 * n_params + activations)
+
+
+def training_bytes(estimator: Any, n_samples: int, n_features: int, n_outputs: int) -> int:
+    """Bytes one network of ``estimator`` needs to train on data of this shape.
+
+    :func:`network_bytes` of its layer sizes and the batch size resolved on ``n_samples``.
+    """
+    sizes = (n_features, *estimator._hidden_sizes(), n_outputs)
+    return network_bytes(sizes, estimator._batch_size(n_samples), estimator.dtype)
 
 
 def check_network_fits(estimator: Any, n_samples: int, n_features: int, n_outputs: int) -> None:

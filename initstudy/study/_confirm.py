@@ -11,7 +11,10 @@ the seeds and the split that chose them).
 
 Storage: the confirmation's per-seed rows sit beside the search's, with ``stage="confirm"``,
 ``trial_number`` = the confirmed search trial and ``fold = 0``; a rerun (after Ctrl-C or a
-kill) reuses them and trains only what is missing. For optuna-dashboard the stage writes a
+kill) reuses them and trains only what is missing: the missing (configuration, seed) runs of
+all confirmed configurations together, one ``fit_stack`` pass per stack shape
+(:mod:`initstudy.study._evaluate_many`; bitwise the scores of one configuration at a time,
+each finished stack stored at once). For optuna-dashboard the stage writes a
 *linked study* named ``"<study>.confirm"``: one trial per confirmed configuration (its
 parameters, the confirmation mean as its value, user attributes ``search_trial``,
 ``selection_score``, ``seeds``, ``scores``). The linked study never feeds a sampler, so the
@@ -208,7 +211,8 @@ def confirm_study(
 
     Rows are stored with ``stage="confirm"``, ``trial_number`` = the search trial's number
     and ``fold = 0``; stored rows are reused, so a second call (after a kill) trains only
-    what is missing. The study's user attribute ``confirm`` records what was confirmed
+    what is missing (every configuration's missing seeds in shared stacks, with the scores
+    of training each configuration alone). The study's user attribute ``confirm`` records what was confirmed
     (seeds, test rows, trials), and the linked study ``"<name>.confirm"`` shows it in
     optuna-dashboard.
 
@@ -291,10 +295,9 @@ def _confirm_on(
         n_scored = int(sum(len(f.y_val) for f in folds))
     seeds = config.confirm_seed_list
     validation = _validation_key(config, objective.preprocessing, on)
-    results: dict[int, EvaluationResult] = {}
-    for i, trial in enumerate(chosen, start=1):
-        estimator = objective.build(space.suggest(optuna.trial.FixedTrial(trial.params)))
-        cache = StorageSeedCache(
+    estimators = [objective.build(space.suggest(optuna.trial.FixedTrial(t.params))) for t in chosen]
+    caches = [
+        StorageSeedCache(
             storage,
             study.study_name,
             trial.number,
@@ -303,15 +306,11 @@ def _confirm_on(
             validation=validation,
             stage="confirm",
         )
-        results[trial.number] = result = _evaluate(objective, estimator, folds, seeds, cache)
-        if progress:
-            print(
-                f"confirm {i}/{len(chosen)}: trial {trial.number} "
-                f"({trial.params.get('init', 'best')}): {result.value:.4f} over "
-                f"{len(seeds)} fresh seeds (selection score {trial.values[0]:.4f})",
-                file=sys.stderr,
-                flush=True,
-            )
+        for trial, estimator in zip(chosen, estimators)
+    ]
+    report = _progress_line(chosen, len(seeds)) if progress else None
+    found = _evaluate(objective, estimators, folds, seeds, caches, report)
+    results = {trial.number: result for trial, result in zip(chosen, found)}
     summary = {
         "baseline": _baseline(objective, folds),
         "seeds": seeds,
@@ -324,6 +323,22 @@ def _confirm_on(
     study.set_user_attr("confirm", summary)
     _link(storage, study, chosen, results, seeds)
     return results
+
+
+def _progress_line(chosen: list, n_seeds: int) -> Any:
+    """``on_result`` of the confirmation: one line on stderr per confirmed configuration."""
+
+    def confirmed(i: int, result: EvaluationResult) -> None:
+        trial = chosen[i]
+        print(
+            f"confirm {i + 1}/{len(chosen)}: trial {trial.number} "
+            f"({trial.params.get('init', 'best')}): {result.value:.4f} over "
+            f"{n_seeds} fresh seeds (selection score {trial.values[0]:.4f})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return confirmed
 
 
 def _baseline(objective: Any, folds: Any) -> float:
@@ -344,18 +359,27 @@ def _baseline(objective: Any, folds: Any) -> float:
     return float(np.mean(scores))
 
 
-def _evaluate(objective: Any, estimator: Any, folds: Any, seeds: list[int], cache: Any) -> Any:
-    from initstudy.study._evaluate import evaluate_folds
+def _evaluate(
+    objective: Any,
+    estimators: list[Any],
+    folds: Any,
+    seeds: list[int],
+    caches: list[Any],
+    on_result: Any,
+) -> list[EvaluationResult]:
+    """Every configuration x seed missing from storage, trained together in shared stacks."""
+    from initstudy.study._evaluate_many import evaluate_many
 
     config = objective.config
-    return evaluate_folds(
-        estimator,
+    return evaluate_many(
+        estimators,
         folds,
         seeds=seeds,
+        caches=caches,
         scoring=config.scoring,
         aggregate=config.aggregate,
         penalty=config.penalty,
-        cache=cache,
+        on_result=on_result,
     )
 
 

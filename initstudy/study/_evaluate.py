@@ -193,7 +193,13 @@ def _fit_stacked(
         )
     except DATA_ERRORS as e:
         return _failed(seeds, fold, e, (time.perf_counter() - start) / len(seeds))
-    seconds = (time.perf_counter() - start) / len(seeds)
+    return score_fitted(fitted, seeds, fold, (time.perf_counter() - start) / len(seeds), scorer)
+
+
+def score_fitted(
+    fitted: Sequence[Any], seeds: Sequence[int], fold: _Fold, seconds: float, scorer: Scorer
+) -> list[SeedRecord]:
+    """The records of our MLPs fitted on ``fold`` (``seconds``: each one's share of the fit)."""
     with one_blas_thread():  # scoring small validation sets: one thread is faster
         scores: list[float | None] = [None] * len(fitted)
         if scorer is _estimator_score:  # the default: every seed's score() in one call

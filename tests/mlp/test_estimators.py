@@ -347,3 +347,13 @@ def test_network_bytes_counts_weights_gradients_and_a_batch() -> None:
     assert network_bytes((64, 8, 10), 100, "float32") == 8 * n_params + 4 * (
         4 * n_params + 3 * 100 * 18
     )
+
+
+def test_training_bytes_is_network_bytes_of_the_resolved_shape() -> None:
+    from initstudy.mlp import training_bytes
+    from initstudy.mlp._memory import network_bytes
+
+    net = MLPClassifier(hidden_layer_sizes=(8, 4), batch_size="auto", dtype="float64")
+    assert training_bytes(net, 150, 64, 10) == network_bytes((64, 8, 4, 10), 150, "float64")
+    net.set_params(batch_size=32)
+    assert training_bytes(net, 150, 64, 10) == network_bytes((64, 8, 4, 10), 32, "float64")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from initstudy.exceptions import ConfigError
@@ -213,3 +214,67 @@ def confirmation_trials_of(study, top=None):
     from initstudy.study import confirmation_trials
 
     return confirmation_trials(study, top)
+
+
+def _one_at_a_time(objective, estimators, folds, seeds, caches, on_result):  # type: ignore[no-untyped-def]
+    """The confirmation before fit_stack: evaluate_folds per configuration, in order."""
+    from initstudy.study._evaluate import evaluate_folds
+
+    config, results = objective.config, []
+    for i, (estimator, cache) in enumerate(zip(estimators, caches)):
+        results.append(
+            evaluate_folds(
+                estimator,
+                folds,
+                seeds=seeds,
+                scoring=config.scoring,
+                aggregate=config.aggregate,
+                penalty=config.penalty,
+                cache=cache,
+            )
+        )
+        if on_result is not None:
+            on_result(i, results[-1])
+    return results
+
+
+@pytest.mark.parametrize("split", [{}, {"test_size": 0.0, "validation": 3}])
+def test_one_stack_confirms_as_one_configuration_at_a_time(tmp_path, monkeypatch, capsys, split):
+    """All configurations x fresh seeds in one fit_stack pass: bitwise the same rows."""
+    from study_helpers import tiny_config
+
+    from initstudy.storage import load_seed_runs
+    from initstudy.study import _confirm, _evaluate_many, confirm_study, run_study
+
+    stacks: list[int] = []
+    real = _evaluate_many.fit_stack
+
+    def fit_stack(nets, *args, **kwargs):  # type: ignore[no-untyped-def]
+        stacks.append(len(nets))
+        return real(nets, *args, **kwargs)
+
+    monkeypatch.setattr(_evaluate_many, "fit_stack", fit_stack)
+    runs, errs = {}, {}
+    for way in ("stacked", "one_at_a_time"):
+        url = f"sqlite:///{tmp_path}/{way}.db"
+        config = tiny_config(url, n_trials=5, confirm_seeds=[7, 8, 9], **split)
+        study = run_study(config)
+        if way == "one_at_a_time":
+            monkeypatch.setattr(_confirm, "_evaluate", _one_at_a_time)
+        capsys.readouterr()
+        results = confirm_study(config, study, progress=True)
+        errs[way] = capsys.readouterr().err.splitlines()
+        rows = load_seed_runs(url, "tiny", stage="confirm").sort_values("run_key")
+        runs[way] = (
+            results,
+            rows.drop(columns=["fit_seconds", "created_at"]).reset_index(drop=True),
+        )
+    (stacked, rows), (single, single_rows) = runs["stacked"], runs["one_at_a_time"]
+    n_folds = 3 if split else 1
+    assert len(stacked) >= 2 and stacks == [3 * len(stacked)] * n_folds  # one stack per fold
+    assert list(stacked) == list(single) and errs["stacked"] == errs["one_at_a_time"]
+    for number, result in stacked.items():
+        np.testing.assert_array_equal(result.seed_scores(), single[number].seed_scores())
+        assert result.value == single[number].value
+    assert len(rows) == 3 * n_folds * len(stacked)
+    pd.testing.assert_frame_equal(rows, single_rows)
