@@ -490,10 +490,29 @@ def _process_main(
 
 def _run_processes(config: StudyConfig, study_name: str, n_target: int, bars: NullProgress) -> None:
     """Start ``config.jobs`` worker processes, show progress, wait; forward interrupts."""
-    context = multiprocessing.get_context("spawn")
-    errors = context.Queue()
+    errors = multiprocessing.get_context("spawn").Queue()
     deadline_wall = None if config.timeout is None else time.time() + config.timeout
     storage = _storage(config)
+    try:
+        _launch_and_watch(config, storage, study_name, n_target, deadline_wall, errors, bars)
+    finally:  # this view of the storage is ours: close its connections (PostgreSQL warns)
+        if storage is not config.storage and storage is not getattr(
+            config.storage, "_backend", None
+        ):
+            storage.engine.dispose()
+
+
+def _launch_and_watch(
+    config: StudyConfig,
+    storage: Any,
+    study_name: str,
+    n_target: int,
+    deadline_wall: float | None,
+    errors: Any,
+    bars: NullProgress,
+) -> None:
+    """Start the workers and wait for them (the body of :func:`_run_processes`)."""
+    context = multiprocessing.get_context("spawn")
     study = optuna.load_study(study_name=study_name, storage=storage)
     n_existing = len(study.get_trials(deepcopy=False))
     processes = []
