@@ -115,7 +115,8 @@ def _scheme_ranking(study: Any) -> pd.DataFrame:
     """Each scheme's row of :func:`initstudy.reports.scheme_table`, formatted for the terminal.
 
     Ranked on the confirmation (fresh seeds, untouched test part) when the study has one,
-    else on the search's selection scores (``attrs["scores"]`` says which).
+    else on the search's selection scores (``attrs["scores"]`` says which). ``study`` is an
+    Optuna study or its loaded :class:`~initstudy.reports.StudyData`.
     """
     from initstudy.reports import scheme_table
 
@@ -155,14 +156,14 @@ def _groups_line(ranking: pd.DataFrame, reasons: dict[str, str] | None = None) -
     return "; ".join(parts)
 
 
-def _failure_reasons(study: Any, ranking: pd.DataFrame) -> dict[str, str]:
+def _failure_reasons(data: Any, ranking: pd.DataFrame) -> dict[str, str]:
     """Why each failed scheme failed (:func:`initstudy.reports.failure_reasons`)."""
-    from initstudy.reports import failure_reasons, load_study_data
+    from initstudy.reports import failure_reasons
 
     if not (ranking["group"] == "failed").any():
         return {}
     table = ranking.rename(columns={"seeds": "n_seeds", "diverged": "n_diverged"})
-    return failure_reasons(load_study_data(study), table)
+    return failure_reasons(data, table)
 
 
 def _report_run(study: Any, config: Any, storage: Any) -> None:
@@ -190,7 +191,10 @@ def _report_run(study: Any, config: Any, storage: Any) -> None:
 
 def _print_ranking(study: Any) -> pd.DataFrame:
     """The scheme ranking and its one-line answer, saying which scores it rests on."""
-    ranking = _scheme_ranking(study)
+    from initstudy.reports import load_study_data
+
+    data = load_study_data(study)  # read once: the ranking and the failure reasons
+    ranking = _scheme_ranking(data)
     confirm = study.user_attrs.get("confirm")
     if ranking.attrs.get("scores") == "confirmation" and confirm:
         where = (
@@ -212,7 +216,7 @@ def _print_ranking(study: Any) -> pd.DataFrame:
     _print_table(ranking)
     if not ranking.empty:
         print(
-            f"Answer: {_groups_line(ranking, _failure_reasons(study, ranking))} (best = not "
+            f"Answer: {_groups_line(ranking, _failure_reasons(data, ranking))} (best = not "
             "distinguishable from the top by a step-down paired permutation range test, "
             "family-wise 5%)."
         )

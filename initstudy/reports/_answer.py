@@ -208,7 +208,10 @@ def _scores_line(data: StudyData) -> tuple[str, str]:
 
 
 def answer_lines(
-    data: StudyData, schemes: pd.DataFrame, importances: pd.DataFrame
+    data: StudyData,
+    schemes: pd.DataFrame,
+    importances: pd.DataFrame,
+    signal: pd.DataFrame | None = None,
 ) -> list[tuple[str, str]]:
     """The first screen of a report: at most six (label, text) lines.
 
@@ -220,6 +223,9 @@ def answer_lines(
         :func:`~initstudy.reports.scheme_table` output (with ``group``).
     importances : pandas.DataFrame
         :func:`~initstudy.reports.importances` output.
+    signal : pandas.DataFrame, optional
+        :func:`~initstudy.reports.signal_table` output, when the caller has it (the failure
+        reasons read it; computed when needed otherwise).
 
     Returns
     -------
@@ -229,7 +235,7 @@ def answer_lines(
     """
     if schemes.empty:
         return [("Answer", "no complete trials yet: nothing to conclude")]
-    lines = _group_lines(schemes, failure_reasons(data, schemes))
+    lines = _group_lines(schemes, failure_reasons(data, schemes, signal))
     lines.append(_importance_line(importances))
     lines.append(_sure_line(data, schemes))
     lines.append(_scores_line(data))

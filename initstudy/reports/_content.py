@@ -281,7 +281,7 @@ def collect(
         tables,
         setup_rows(data),
         conclusion(schemes, tables["comparisons"]),
-        answer_lines(data, schemes, tables["importances"]),
+        answer_lines(data, schemes, tables["importances"], tables["signal"] if signal else None),
     )
 
 

@@ -9,8 +9,6 @@ counts speak: divergence, or "no better than a constant predictor".
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from initstudy.reports._load import StudyData
@@ -60,7 +58,9 @@ def diagnose_signal(frame: pd.DataFrame) -> str | None:
     return None
 
 
-def failure_reasons(data: StudyData, schemes: pd.DataFrame) -> dict[str, str]:
+def failure_reasons(
+    data: StudyData, schemes: pd.DataFrame, signal: pd.DataFrame | None = None
+) -> dict[str, str]:
     """Scheme -> why it failed, for the ``failed`` rows of ``schemes``.
 
     Parameters
@@ -70,6 +70,9 @@ def failure_reasons(data: StudyData, schemes: pd.DataFrame) -> dict[str, str]:
     schemes : pandas.DataFrame
         :func:`~initstudy.reports.scheme_table` output (``scheme``, ``group``, ``n_seeds``,
         ``n_diverged``).
+    signal : pandas.DataFrame, optional
+        :func:`~initstudy.reports.signal_table` output when already computed (an empty table
+        leaves the counts alone to speak); computed when needed by default.
 
     Returns
     -------
@@ -79,7 +82,8 @@ def failure_reasons(data: StudyData, schemes: pd.DataFrame) -> dict[str, str]:
     failed = schemes[schemes["group"] == "failed"]
     if failed.empty:
         return {}
-    signal: Any = signal_table(data)
+    if signal is None:
+        signal = signal_table(data)
     reasons = {}
     for _, row in failed.iterrows():
         parts = []

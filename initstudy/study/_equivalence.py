@@ -19,7 +19,7 @@ import numpy as np
 
 from ..searchspaces import Categorical, Fixed, FloatRange
 
-__all__ = ["SchemeFamilies", "find_families", "layer_shapes"]
+__all__ = ["SchemeFamilies", "find_families", "layer_shapes", "n_outputs", "searched_space"]
 
 #: Seeds each pair is compared at (every one must agree).
 _SEEDS = (0, 1)
@@ -205,11 +205,26 @@ def find_families(
     return SchemeFamilies(schemes, aliases, scale_free)
 
 
-def _n_outputs(dataset: Any) -> int:
-    if dataset.task != "classification":
-        return 1
-    n_classes = len(np.unique(np.asarray(dataset.y)))
+def n_outputs(task: str, y: Any) -> int:
+    """The network's output units: one per class (one for two classes), one per target."""
+    if task != "classification":
+        shape = np.shape(y)
+        return 1 if len(shape) < 2 else int(shape[1])
+    n_classes = len(np.unique(np.asarray(y)))
     return 1 if n_classes == 2 else n_classes
+
+
+def searched_space(space: Any, families: SchemeFamilies) -> Any:
+    """``space`` with the aliases left out of ``init`` (the same space when none)."""
+    if not families.aliases or not isinstance(space.params.get("init"), Categorical):
+        return space
+    data = space.to_dict()
+    data["params"]["init"] = list(families.searched)
+    if "init_args" in data:
+        data["init_args"] = {s: a for s, a in data["init_args"].items() if s in families.searched}
+        if not data["init_args"]:
+            del data["init_args"]
+    return type(space).from_dict(data)
 
 
 def study_space(config: Any, dataset: Any) -> tuple[Any, SchemeFamilies]:
@@ -229,13 +244,6 @@ def study_space(config: Any, dataset: Any) -> tuple[Any, SchemeFamilies]:
     from ..searchspaces import get_space
 
     space = get_space(config.space)
-    families = find_families(space, dict(config.estimator), dataset.n_features, _n_outputs(dataset))
-    if not families.aliases or not isinstance(space.params.get("init"), Categorical):
-        return space, families
-    data = space.to_dict()
-    data["params"]["init"] = list(families.searched)
-    if "init_args" in data:
-        data["init_args"] = {s: a for s, a in data["init_args"].items() if s in families.searched}
-        if not data["init_args"]:
-            del data["init_args"]
-    return type(space).from_dict(data), families
+    outputs = n_outputs(dataset.task, dataset.y)
+    families = find_families(space, dict(config.estimator), dataset.n_features, outputs)
+    return searched_space(space, families), families

@@ -34,7 +34,7 @@ from initstudy.searchspaces import Categorical
 from initstudy.study._aggregates import summarize
 from initstudy.study._budget import enqueue_next
 from initstudy.study._confirm import confirmation_trials
-from initstudy.study._equivalence import SchemeFamilies, find_families
+from initstudy.study._equivalence import SchemeFamilies, find_families, n_outputs, searched_space
 from initstudy.study._search_cv_fit import final_step, split_estimator, take_rows
 
 __all__ = [
@@ -75,14 +75,6 @@ def run_trials(study: optuna.Study, objective: Any, n_trials: int, space: Any, b
         study.optimize(objective, n_trials=1)
 
 
-def _n_outputs(estimator: Any, y: Any) -> int:
-    if not is_classifier(estimator):
-        shape = np.shape(y)
-        return 1 if len(shape) < 2 else int(shape[1])
-    n_classes = len(np.unique(np.asarray(y)))
-    return 1 if n_classes == 2 else n_classes
-
-
 def _n_features(estimator: Any, X: Any, y: Any, splits: list) -> int | None:
     """The network's input width: the columns after the pipeline's preprocessing."""
     preprocessor, _ = split_estimator(clone(estimator))
@@ -114,16 +106,9 @@ def search_families(
     n_features = _n_features(estimator, X, y, splits)
     if n_features is None:
         return space, None
-    families = find_families(space, final.get_params(deep=False), n_features, _n_outputs(final, y))
-    if not families.aliases:
-        return space, families
-    data = space.to_dict()
-    data["params"]["init"] = list(families.searched)
-    if "init_args" in data:
-        data["init_args"] = {k: v for k, v in data["init_args"].items() if k in families.searched}
-        if not data["init_args"]:
-            del data["init_args"]
-    return type(space).from_dict(data), families
+    task = "classification" if is_classifier(final) else "regression"
+    families = find_families(space, final.get_params(deep=False), n_features, n_outputs(task, y))
+    return searched_space(space, families), families
 
 
 def confirm_schemes(

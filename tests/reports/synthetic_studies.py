@@ -114,3 +114,20 @@ def run_tiny_study(db_path: str, study_name: str = "tiny", *, seeds: int = 3) ->
     )
     run_study(config)
     return url
+
+
+def swapped_confirmation() -> StudyData:
+    """Two schemes on 10 seeds: the search ranks a first (0.99 vs 0.90), the confirmation
+    (seeds 100..109) ranks b first (0.9045 vs 0.8045)."""
+    data = build({"a": [(1.0, [0.99] * 10)], "b": [(1.0, [0.90] * 10)]}, seeds=list(range(10)))
+    data.confirm_scores = pd.DataFrame(
+        {
+            "trial_number": [0] * 10 + [1] * 10,
+            "seed": list(range(100, 110)) * 2,
+            "score": [0.80 + 0.001 * i for i in range(10)] + [0.90 + 0.001 * i for i in range(10)],
+            "diverged": [False] * 20,
+            "n_iter": [5.0] * 20,
+            "fit_seconds": [0.1] * 20,
+        }
+    )
+    return data

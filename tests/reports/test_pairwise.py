@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
-from synthetic_studies import build
+from synthetic_studies import build, swapped_confirmation
 
 from initstudy.reports import (
     build_html_report,
@@ -105,17 +104,7 @@ def test_matrix_marks_exactly_the_holm_significant_pairs():
 
 def test_matrix_rests_on_the_confirmation_scores_in_their_ranking():
     """The search ranks a first, the confirmation b: the matrix follows the confirmation."""
-    data = build({"a": [(1.0, [0.99] * 10)], "b": [(1.0, [0.90] * 10)]}, seeds=list(range(10)))
-    data.confirm_scores = pd.DataFrame(
-        {
-            "trial_number": [0] * 10 + [1] * 10,
-            "seed": list(range(100, 110)) * 2,
-            "score": [0.80 + 0.001 * i for i in range(10)] + [0.90 + 0.001 * i for i in range(10)],
-            "diverged": [False] * 20,
-            "n_iter": [5.0] * 20,
-            "fit_seconds": [0.1] * 20,
-        }
-    )
+    data = swapped_confirmation()
     content = collect(data, signal=False)
     pairwise = content.tables["pairwise"]
     order, sq = pairwise_square(pairwise)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from synthetic_studies import KNOWN, SEEDS, build
+from synthetic_studies import KNOWN, SEEDS, build, swapped_confirmation
 
 from initstudy.reports import (
     compare_schemes,
@@ -265,19 +265,7 @@ def test_equivalent_schemes_are_merged_and_never_compared():
 
 def test_confirmation_rows_rank_and_conclude():
     """Issue 10 item 2/5: confirm rows give the numbers; the search score is selection_mean."""
-    seeds = list(range(10))
-    data = build({"a": [(1.0, [0.99] * 10)], "b": [(1.0, [0.90] * 10)]}, seeds=seeds)
-    confirm = pd.DataFrame(
-        {
-            "trial_number": [0] * 10 + [1] * 10,
-            "seed": list(range(100, 110)) * 2,
-            "score": [0.80 + 0.001 * i for i in range(10)] + [0.90 + 0.001 * i for i in range(10)],
-            "diverged": [False] * 20,
-            "n_iter": [5.0] * 20,
-            "fit_seconds": [0.1] * 20,
-        }
-    )
-    data.confirm_scores = confirm
+    data = swapped_confirmation()
     table = scheme_table(data)
     assert table["scheme"].tolist() == ["b", "a"]
     assert table["group"].tolist() == ["best", "worse"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
-from initstudy.study import StudyConfig
+from initstudy.study import SeedRecord, StudyConfig
 
 SPACE = {
     "name": "tiny",
@@ -28,3 +30,19 @@ def tiny_config(storage: str, **changes: Any) -> StudyConfig:
     )
     settings.update(changes)
     return StudyConfig(**settings)
+
+
+class DictCache:
+    """An in-memory SeedCache that keeps every save (its records come back as cached)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, int], SeedRecord] = {}
+        self.saved: list[list[SeedRecord]] = []
+
+    def lookup(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], SeedRecord]:
+        return {k: self.rows[k] for k in keys if k in self.rows}
+
+    def save(self, records: Sequence[SeedRecord]) -> None:
+        self.saved.append(list(records))
+        for r in records:
+            self.rows.setdefault((r.seed, r.fold), dataclasses.replace(r, cached=True))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -14,6 +13,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import KFold
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.preprocessing import StandardScaler
+from study_helpers import DictCache
 
 from initstudy.exceptions import ConfigError, DataError
 from initstudy.mlp import MLPClassifier
@@ -28,22 +28,6 @@ def iris() -> tuple[np.ndarray, np.ndarray]:
 def _mlp(**kwargs: Any) -> MLPClassifier:
     params = {"hidden_layer_sizes": (8,), "max_iter": 5, "batch_size": 32}
     return MLPClassifier(**{**params, **kwargs})
-
-
-class _DictCache:
-    """An in-memory SeedCache counting what it was given."""
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[int, int], SeedRecord] = {}
-        self.saved: list[list[SeedRecord]] = []
-
-    def lookup(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], SeedRecord]:
-        return {k: self.rows[k] for k in keys if k in self.rows}
-
-    def save(self, records: Sequence[SeedRecord]) -> None:
-        self.saved.append(list(records))
-        for r in records:
-            self.rows.setdefault((r.seed, r.fold), SeedRecord(**{**r.__dict__, "cached": True}))
 
 
 def test_our_mlp_records(iris: tuple[np.ndarray, np.ndarray]) -> None:
@@ -162,7 +146,7 @@ def test_bugs_propagate(iris: tuple[np.ndarray, np.ndarray]) -> None:
 
 
 def test_cache_reuses_and_trains_nothing(iris: tuple[np.ndarray, np.ndarray]) -> None:
-    cache = _DictCache()
+    cache = DictCache()
     first = evaluate(_mlp(), *iris, seeds=4, seed_batch=2, cache=cache)
     assert first.n_trained == 4 and [len(g) for g in cache.saved] == [2, 2]
     second = evaluate(_mlp(), *iris, seeds=4, cache=cache)

@@ -11,10 +11,11 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import KFold
+from study_helpers import DictCache
 
 from initstudy.exceptions import ConfigError
 from initstudy.mlp import MLPClassifier, MLPRegressor
-from initstudy.study import EvaluationResult, SeedRecord
+from initstudy.study import EvaluationResult
 from initstudy.study import _evaluate_many as many
 from initstudy.study._evaluate import evaluate_folds, prepare_folds
 from initstudy.study._evaluate_many import evaluate_many
@@ -47,22 +48,6 @@ def _configurations() -> list[Any]:
         _mlp(hidden_layer_sizes=(5, 4), activation="tanh"),
         _mlp(init="glorot_uniform", init_scale=1e30),  # diverges
     ]
-
-
-class _DictCache:
-    """An in-memory SeedCache that keeps every save."""
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[int, int], SeedRecord] = {}
-        self.saved: list[list[SeedRecord]] = []
-
-    def lookup(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], SeedRecord]:
-        return {k: self.rows[k] for k in keys if k in self.rows}
-
-    def save(self, records: Sequence[SeedRecord]) -> None:
-        self.saved.append(list(records))
-        for r in records:
-            self.rows.setdefault((r.seed, r.fold), dataclasses.replace(r, cached=True))
 
 
 def _same(one: EvaluationResult, other: EvaluationResult) -> None:
@@ -129,7 +114,7 @@ def test_stored_members_are_reused_and_only_missing_ones_train(
     folds: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     estimators = _configurations()[:3]
-    caches = [_DictCache() for _ in estimators]
+    caches = [DictCache() for _ in estimators]
     evaluate_many(estimators[:1], folds, seeds=[0, 1, 2], caches=caches[:1])
     evaluate_many(estimators[1:2], folds, seeds=[1], caches=caches[1:2])
     sizes = _fit_stack_sizes(monkeypatch)
@@ -153,7 +138,7 @@ def test_stacks_hold_at_most_the_group_limit(
     monkeypatch.setattr(many, "MAX_GROUP_SEEDS", 4)
     sizes = _fit_stack_sizes(monkeypatch)
     estimators = _configurations()[:3]
-    caches = [_DictCache() for _ in estimators]
+    caches = [DictCache() for _ in estimators]
     results = evaluate_many(estimators, folds, seeds=range(5), caches=caches)
     assert sizes == [4, 4, 4, 3]
     assert [len(c.saved) for c in caches] == [2, 2, 2]  # a save per stack it is in
@@ -195,7 +180,7 @@ def test_an_interrupt_keeps_the_finished_stacks(
 
     monkeypatch.setattr(many, "fit_stack", interrupted)
     estimators = _configurations()[:2]
-    caches = [_DictCache(), _DictCache()]
+    caches = [DictCache(), DictCache()]
     with pytest.raises(KeyboardInterrupt):
         evaluate_many(estimators, folds, seeds=range(4), caches=caches)
     assert sorted(caches[0].rows) == [(0, 0), (1, 0), (2, 0)] and not caches[1].rows
@@ -208,7 +193,7 @@ def test_an_interrupt_keeps_the_finished_stacks(
 
 def test_results_are_handed_over_in_order(folds: list[Any]) -> None:
     estimators = _configurations()
-    caches: list[Any] = [None, None, None, _DictCache(), None]
+    caches: list[Any] = [None, None, None, DictCache(), None]
     evaluate_many(estimators[3:4], folds, seeds=2, caches=caches[3:4])  # complete first
     seen: list[int] = []
     results = evaluate_many(
